@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// One code path prints for people and for machines: a command builds a result object, then
+// either prints it as JSON (stdout, one document) or renders it as text.
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function emit<T>(options: OutputOptions, result: T, render: (result: T) => string): void {
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result, bigintReplacer, 2)}\n`);
+  } else {
+    const text = render(result);
+    if (text) process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+}
+
+/** JSON has no bigint: 64-bit values are written as numbers when exact, else as decimal strings. */
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  return value;
+}
+
+/** Renders rows as aligned columns (first row is the header). */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "))
+    .join("\n");
+}

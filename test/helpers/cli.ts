@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Runs the built CLI (bin/hotpatch.js -> dist/hotpatch.mjs) the way a user does.
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export const hotpatchBin = fileURLToPath(new URL("../../bin/hotpatch.js", import.meta.url));
+export const sharedDir = fileURLToPath(new URL("../../../shared", import.meta.url));
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function hotpatch(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [hotpatchBin, ...args], {
+    reject: false,
+    env: options.env,
+    timeout: options.timeoutMs,
+    stdin: "ignore",
+  });
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
