@@ -1,26 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// PLACEHOLDER: replaced by the owner of this command.
+// `hotpatch install M.ko` / `hotpatch uninstall NAME`: the store that the boot unit loads
+// from (/var/lib/hotpatch/<kernel release>/). Installing does not load; see `hotpatch load`.
 import type { Command } from "@commander-js/extra-typings";
-import { UserError } from "../../errors/user-error.ts";
+import { type InstalledPatch, installPatch, runtimeEnv, uninstallPatch, withRuntimeLock } from "../../runtime/index.ts";
+import { emit } from "../output.ts";
+
+function renderInstall(i: InstalledPatch): string {
+  return `installed ${i.name} for kernel ${i.release} (${i.replace} mode) at ${i.path}; it loads at boot when that kernel runs`;
+}
 
 export function registerInstall(program: Command): void {
   program
     .command("install")
-    .description("Install a livepatch for loading at boot (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UserError("'hotpatch install' is not implemented yet.");
+    .description("Install a livepatch so it is loaded at every boot of its kernel (root)")
+    .argument("<module>", "the livepatch .ko file")
+    .option("--json", "print the result as JSON")
+    .action(async (module, opts) => {
+      const env = runtimeEnv();
+      emit(opts, await withRuntimeLock(env, async () => installPatch(env, module)), renderInstall);
     });
 }
 
 export function registerUninstall(program: Command): void {
   program
     .command("uninstall")
-    .description("Remove an installed livepatch (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UserError("'hotpatch uninstall' is not implemented yet.");
+    .description("Remove an installed livepatch from the boot store (does not unload it)")
+    .argument("<name>", "the patch (module) name")
+    .option("--release <release>", "only for this kernel release (default: every release)")
+    .option("--json", "print the result as JSON")
+    .action(async (name, opts) => {
+      const env = runtimeEnv();
+      const releases = await withRuntimeLock(env, async () => uninstallPatch(env, name, opts.release));
+      emit(opts, { name, releases }, (r) => `uninstalled ${r.name} (kernel ${r.releases.join(", ")}); a loaded copy stays loaded until 'hotpatch unload ${r.name}'`);
     });
 }

@@ -1,15 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// PLACEHOLDER: replaced by the owner of this command.
+// `hotpatch list`: one line per livepatch (active, retired, installed-only) and the taint.
 import type { Command } from "@commander-js/extra-typings";
-import { UserError } from "../../errors/user-error.ts";
+import { readStatus, runtimeEnv, type SystemStatus } from "../../runtime/index.ts";
+import { emit, table } from "../output.ts";
+import { renderRetiredAndStore, renderTaint, stateWord } from "./status.ts";
+
+function render(s: SystemStatus): string {
+  const lines: string[] = [];
+  if (s.patches.length) {
+    const rows = [["NAME", "STATE", "MODE", "OBJECTS", "FUNCTIONS"]];
+    for (const p of s.patches) {
+      rows.push([
+        p.name + (p.forced ? " (forced)" : ""),
+        stateWord(p),
+        p.replace,
+        p.objects.map((o) => `${o.name}${o.patched ? "" : "(waiting)"}`).join(",") || "-",
+        String(p.objects.reduce((n, o) => n + o.functions.length, 0)),
+      ]);
+    }
+    lines.push(table(rows));
+  } else {
+    lines.push(s.livepatchSupported ? "no livepatches loaded" : "no livepatch support in this kernel");
+  }
+  lines.push(...renderRetiredAndStore(s), renderTaint(s.taint));
+  return lines.join("\n");
+}
 
 export function registerList(program: Command): void {
   program
     .command("list")
-    .description("List livepatches on this system (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UserError("'hotpatch list' is not implemented yet.");
-    });
+    .description("List livepatches on this system: loaded, retired and installed")
+    .option("--json", "print the list as JSON")
+    .action((opts) => emit(opts, readStatus(runtimeEnv()), render));
 }

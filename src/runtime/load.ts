@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `hotpatch load`: check the module, insmod it, wait for every task to switch; on timeout
+// name the stalled tasks and revert (disable, wait, rmmod) so the system is as it was, unless
+// --force was given. A replace-mode patch retires the patches before it; their modules are
+// removed once the kernel has released them.
+import { UserError } from "../errors/user-error.ts";
+import { formatSeconds, note, warn } from "../util/progress.ts";
+import type { RuntimeEnv } from "./env.ts";
+import { insmod, rmmod } from "./kmod.ts";
+import { checkLoadable, type ModuleFile, type ReplaceMode, readModuleFile } from "./module-file.ts";
+import { readRecord, removeRecord, writeRecord } from "./records.ts";
+import { withRuntimeLock } from "./runtime-lock.ts";
+import { type KernelPatch, livepatchSupported, readModule, readPatch, readPatches, readRelease } from "./sysfs.ts";
+import { describeTask, type PendingTask, pendingTasks } from "./tasks.ts";
+import { waitForRelease, waitForTransition, waitUntil } from "./transition.ts";
+import { writePatchAttribute } from "./sysfs-write.ts";
+
+export interface LoadOptions {
+  timeoutMs: number;
+  /** On timeout, force the transition instead of reverting (the module can then never be removed). */
+  force?: boolean;
+  /** Keep the modules of patches this one replaced (default: remove them). */
+  keepReplaced?: boolean;
+}
+
+export interface LoadResult {
+  name: string;
+  path: string;
+  release: string;
+  outcome: "loaded" | "already-loaded";
+  replace: ReplaceMode;
+  forced: boolean;
+  transitionMs: number;
+  /** Patches that were active before and were retired by this replace-mode patch. */
+  retired: string[];
+  /** Modules of retired patches that hotpatch removed. */
+  removedModules: string[];
+}
+
+export function patchedFunctionNames(patch: KernelPatch | null): string[] {
+  return patch ? patch.objects.flatMap((o) => o.functions.map((f) => f.name)) : [];
+}
+
+/** Refuses a load the kernel would refuse or that would leave a muddle, before any change. */
+function checkSystemState(env: RuntimeEnv, module: ModuleFile): "already-loaded" | "ok" {
+  const existing = readPatch(env, module.name);
+  if (existing?.enabled && !existing.transition) return "already-loaded";
+  if (existing) {
+    throw new UserError(`Livepatch ${module.name} is in the middle of a transition: wait for it, or run 'hotpatch status ${module.name}'.`);
+  }
+  if (readModule(env, module.name)) {
+    throw new UserError(
+      `Module ${module.name} is loaded but its patch is no longer active (disabled or replaced): remove it first with 'hotpatch unload ${module.name}'.`,
+    );
+  }
+  const busy = readPatches(env).find((p) => p.transition);
+  if (busy) throw new UserError(`Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`);
+  return "ok";
+}
+
+export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOptions): Promise<LoadResult> {
+  const module = readModuleFile(path);
+  const release = readRelease(env);
+  checkLoadable(module, release);
+  if (!livepatchSupported(env)) {
+    throw new UserError("This kernel has no livepatch support (/sys/kernel/livepatch is missing): nothing was loaded.");
+  }
+  return withRuntimeLock(env, async () => {
+    const base = { name: module.name, path, release, forced: false, retired: [], removedModules: [] };
+    if (checkSystemState(env, module) === "already-loaded") {
+      return { ...base, outcome: "already-loaded", replace: readRecord(env, module.name)?.replace ?? module.replace, transitionMs: 0 };
+    }
+    const before = readPatches(env).map((p) => p.name);
+    const started = Date.now();
+    await insmod(path, module.name);
+    if (!readPatch(env, module.name)) {
+      await rmmod(module.name).catch(() => undefined);
+      throw new UserError(`${module.name} loaded but registered no livepatch (it does not call klp_enable_patch): it was removed again.`);
+    }
+    note(`• waiting for the transition of ${module.name} (timeout ${formatSeconds(options.timeoutMs)}) ...`);
+    let forced = false;
+    if ((await waitForTransition(env, module.name, { timeoutMs: options.timeoutMs, targetState: 1, label: module.name })) === "timeout") {
+      const stalled = pendingTasks(env, 1, patchedFunctionNames(readPatch(env, module.name)));
+      if (!options.force) await revertLoad(env, module.name, options.timeoutMs, stalled);
+      await forceTransition(env, module.name, stalled);
+      forced = true;
+    }
+    const transitionMs = Date.now() - started;
+    const retired = await retiredBy(env, before, module.replace);
+    const replace: ReplaceMode = retired.length > 0 ? "replace" : module.replace;
+    writeRecord(env, { name: module.name, path, replace, forced, loadedAt: new Date().toISOString() });
+    const removedModules = options.keepReplaced ? [] : await removeRetired(env, retired);
+    return { ...base, outcome: "loaded", replace, forced, transitionMs, retired, removedModules };
+  });
+}
+
+/** Reverses a stalled enable: tasks already switched go back, then the module is removed. */
+async function revertLoad(env: RuntimeEnv, name: string, timeoutMs: number, stalled: PendingTask[]): Promise<never> {
+  const details = stalled.map(describeTask);
+  const seconds = formatSeconds(timeoutMs);
+  note(`  the transition did not complete in ${seconds}; reverting ${name} ...`);
+  writePatchAttribute(env, name, "enabled", "0");
+  if ((await waitForTransition(env, name, { timeoutMs, targetState: 0, label: `${name} (reverting)` })) === "timeout") {
+    throw new UserError(
+      `The transition of ${name} stalled and so did its reversal: the patch stays loaded in transition; see 'hotpatch status ${name}'.`,
+      details,
+    );
+  }
+  if (!(await waitForRelease(env, name))) {
+    throw new UserError(`The transition of ${name} stalled and was reversed, but its module is still referenced and was not removed.`, details);
+  }
+  await rmmod(name);
+  removeRecord(env, name);
+  throw new UserError(
+    `The transition of ${name} did not complete within ${seconds} because ${stalled.length} task(s) kept running patched code; it was reverted and the module removed, so the system is as before.`,
+    details,
+  );
+}
+
+async function forceTransition(env: RuntimeEnv, name: string, stalled: PendingTask[]): Promise<void> {
+  warn(
+    `forcing the transition of ${name}: ${stalled.length} task(s) still run the old code (${stalled.map((t) => `${t.pid} ${t.comm}`).join(", ") || "none listed"}); a forced patch can never be unloaded.`,
+  );
+  writePatchAttribute(env, name, "force", "1");
+  await waitUntil(() => !readPatch(env, name)?.transition, 10_000);
+}
+
+/** Patches active before the load that disappeared: a replace-mode patch retired them. */
+async function retiredBy(env: RuntimeEnv, before: string[], replace: ReplaceMode): Promise<string[]> {
+  if (before.length === 0) return [];
+  // The kernel frees replaced patches from a workqueue just after the transition.
+  if (replace !== "stack") await waitUntil(() => before.every((n) => readPatch(env, n) === null), replace === "replace" ? 10_000 : 1_000);
+  return before.filter((n) => readPatch(env, n) === null);
+}
+
+async function removeRetired(env: RuntimeEnv, retired: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of retired) {
+    if (readRecord(env, name)?.forced) continue; // a forced patch keeps its module reference forever
+    if (!(await waitForRelease(env, name, 5_000))) continue;
+    try {
+      await rmmod(name);
+      removeRecord(env, name);
+      removed.push(name);
+    } catch (error) {
+      warn(`could not remove the module of replaced patch ${name}: ${(error as Error).message}`);
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What hotpatch must know about a livepatch .ko before it asks the kernel to load it: its
+// module name, the kernel release it was built for (vermagic), whether it is a livepatch at
+// all, and whether it replaces earlier patches (cumulative). Read from the file, not the kernel.
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { UserError } from "../errors/user-error.ts";
+import { KoFile, type KoSection, SHF_EXECINSTR, SHT_RELA } from "./ko-elf.ts";
+
+export type ReplaceMode = "replace" | "stack" | "unknown";
+
+export interface ModuleFile {
+  path: string;
+  /** The module name the kernel will use (modinfo `name=`, else the file name). */
+  name: string;
+  /** Full vermagic string, e.g. "6.1.0-50-amd64 SMP preempt mod_unload modversions ". */
+  vermagic: string;
+  /** First word of vermagic: the kernel release (`uname -r`) the module was built for. */
+  release: string;
+  livepatch: boolean;
+  replace: ReplaceMode;
+  /** Every .modinfo key with its values, in file order. */
+  modinfo: Record<string, string[]>;
+}
+
+/** Splits the NUL-separated `key=value` strings of a .modinfo section. */
+export function parseModinfo(data: Uint8Array): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const entry of Buffer.from(data).toString("utf8").split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) continue;
+    const key = entry.slice(0, eq);
+    (result[key] ??= []).push(entry.slice(eq + 1));
+  }
+  return result;
+}
+
+const R_X86_64_64 = 1;
+/** Offsets of fields of struct klp_patch in Linux 6.1 on x86_64 (include/linux/livepatch.h). */
+const KLP_PATCH_OBJS = 8;
+const KLP_PATCH_REPLACE = 24;
+
+/**
+ * The klp_patch's `replace` flag. 6.1 has no sysfs file for it, so it is read from the module:
+ * an explicit `hotpatch_replace=Y|N` modinfo entry (hotpatch-built modules), else the one
+ * struct in a data section that starts with a pointer to __this_module followed by a pointer
+ * into data (klp_patch.mod, klp_patch.objs); its byte at offset 24 is `replace`. A
+ * file_operations also starts with THIS_MODULE, but is followed by a function pointer.
+ */
+export function readReplaceMode(ko: KoFile, modinfo: Record<string, string[]>): ReplaceMode {
+  const explicit = modinfo.hotpatch_replace?.[0]?.toUpperCase();
+  if (explicit === "Y" || explicit === "1") return "replace";
+  if (explicit === "N" || explicit === "0") return "stack";
+  const symbols = ko.symbols();
+  const thisModule = symbols.findIndex((s) => s.name === "__this_module");
+  if (thisModule < 0) return "unknown";
+  const isData = (symbolIndex: number): boolean => {
+    const target = ko.sections[symbols[symbolIndex]?.shndx ?? 0];
+    return target !== undefined && target.index !== 0 && target.index < 0xff00 && (target.flags & SHF_EXECINSTR) === 0n;
+  };
+  const found: boolean[] = [];
+  for (const rela of ko.sections.filter((s) => s.type === SHT_RELA)) {
+    const target = ko.sections[rela.info];
+    if (!target || (target.flags & SHF_EXECINSTR) !== 0n || target.name.startsWith(".gnu.linkonce")) continue;
+    found.push(...klpPatchCandidates(ko, rela, target, thisModule, isData));
+  }
+  return found.length === 1 ? (found[0] ? "replace" : "stack") : "unknown";
+}
+
+function klpPatchCandidates(
+  ko: KoFile,
+  rela: KoSection,
+  target: KoSection,
+  thisModule: number,
+  isData: (symbolIndex: number) => boolean,
+): boolean[] {
+  const entries = ko.relas(rela).filter((r) => r.type === R_X86_64_64);
+  const byOffset = new Map(entries.map((r) => [r.offset, r]));
+  const data = ko.data(target);
+  return entries
+    .filter((r) => r.symbol === thisModule && r.addend === 0n)
+    .filter((r) => {
+      const objs = byOffset.get(r.offset + KLP_PATCH_OBJS);
+      return objs !== undefined && isData(objs.symbol) && r.offset + KLP_PATCH_REPLACE < data.length;
+    })
+    .map((r) => data[r.offset + KLP_PATCH_REPLACE] !== 0);
+}
+
+export function readModuleFile(path: string): ModuleFile {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new UserError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+  }
+  const ko = new KoFile(bytes, path);
+  const section = ko.section(".modinfo");
+  if (!section) throw new UserError(`${path} is not a kernel module: it has no .modinfo section.`);
+  const modinfo = parseModinfo(ko.data(section));
+  const vermagic = modinfo.vermagic?.[0] ?? "";
+  return {
+    path,
+    name: modinfo.name?.[0] ?? basename(path).replace(/\.ko$/, "").replaceAll("-", "_"),
+    vermagic,
+    release: vermagic.trim().split(/\s+/)[0] ?? "",
+    livepatch: modinfo.livepatch?.[0] === "Y",
+    replace: readReplaceMode(ko, modinfo),
+    modinfo,
+  };
+}
+
+/** Refuses, in one sentence, a module this kernel must not be asked to load as a livepatch. */
+export function checkLoadable(module: ModuleFile, runningRelease: string): void {
+  if (!module.vermagic) {
+    throw new UserError(`${module.path} has no vermagic: it was not built by kbuild for any kernel, so it is not loaded.`);
+  }
+  if (module.release !== runningRelease) {
+    throw new UserError(
+      `${module.path} was built for kernel ${module.release}, but this system runs ${runningRelease}: it is not loaded.`,
+    );
+  }
+  if (!module.livepatch) {
+    throw new UserError(`${module.path} is not a livepatch module (its modinfo has no livepatch=Y): it is not loaded.`);
+  }
+}
