@@ -17,3 +17,5 @@ export {
   type SymbolOrigin,
 } from "./model.ts";
 export { readElf } from "./reader.ts";
+export { renumber } from "./renumber.ts";
+export { writeElf } from "./writer.ts";

@@ -18,6 +18,7 @@ export interface SectionOrigin {
   readonly index: number;
   readonly name: string;
   readonly nameOffset: number;
+  readonly type: number;
   readonly offset: number;
   readonly size: number;
 }
@@ -135,6 +136,8 @@ export interface ElfHeader {
   version: number;
   entry: bigint;
   flags: number;
+  /** e_phentsize (only meaningful when there are program headers). */
+  phentsize: number;
 }
 
 /** The input a model was read from, to write it back byte for byte when nothing changed. */
@@ -143,6 +146,8 @@ export interface ElfSource {
   readonly sections: readonly Section[];
   readonly shoff: number;
   readonly phoff: number;
+  /** Length of the program header table. */
+  readonly phsize: number;
 }
 
 export class ElfObject {

@@ -119,6 +119,7 @@ function readHeader(input: Input): RawHeader {
     version,
     entry: input.u64(24),
     flags: input.u32(48),
+    phentsize,
   };
   return { header, shoff, shnum, shstrndx, phoff, phnum, phentsize };
 }
@@ -182,7 +183,7 @@ function nameSections(input: Input, raw: RawHeader, sections: Section[], nameOff
     const at = raw.shoff + s.index * ELF.SHDR_SIZE;
     if (strings && s.index > 0) s.name = strings.get(nameOffset, `section ${s.index}`, at);
     else if (nameOffset !== 0 && s.index > 0) throw new ElfError(`section ${s.index} has a name but the object has no section name table`, at);
-    s.origin = { index: s.index, name: s.name, nameOffset, offset: s.offset, size: s.size };
+    s.origin = { index: s.index, name: s.name, nameOffset, type: s.type, offset: s.offset, size: s.size };
   }
   return shstrtab;
 }
@@ -337,6 +338,6 @@ export function readElf(bytes: Uint8Array): ElfObject {
     symbols,
     programHeaders,
     shstrtab,
-    source: { bytes, sections: sections.slice(), shoff: raw.shoff, phoff: raw.phoff },
+    source: { bytes, sections: sections.slice(), shoff: raw.shoff, phoff: raw.phoff, phsize: programHeaders.length },
   });
 }
