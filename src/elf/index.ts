@@ -2,13 +2,31 @@
 // The ELF layer's public API: the typed model, the reader, the writer and the edits.
 // Other stages import from here only.
 export * from "./constants.ts";
+export {
+  addRelocationSection,
+  addSection,
+  addSymbol,
+  createElfObject,
+  ensureSymtab,
+  type NewSection,
+  type NewSymbol,
+  referencesTo,
+  removeSection,
+  removeSections,
+  removeSymbol,
+  removeSymbols,
+  renameSection,
+  renameSymbol,
+  repointRelocations,
+  sectionSymbol,
+} from "./edit.ts";
 export { ElfError } from "./errors.ts";
 export {
   type ElfHeader,
   ElfObject,
+  type ElfSource,
   ElfSymbol,
   ElfSymbol as Symbol,
-  type ElfSource,
   type Relocation,
   Section,
   type SectionGroup,

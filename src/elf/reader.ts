@@ -4,7 +4,14 @@
 // followed, so garbage input ends in an ElfError saying what and where, never a hang or an OOM.
 import { ELF, SHF, SHN, SHT } from "./constants.ts";
 import { ElfError } from "./errors.ts";
-import { type ElfHeader, ElfObject, ElfSymbol, type Relocation, Section, type SectionGroup } from "./model.ts";
+import {
+  type ElfHeader,
+  ElfObject,
+  ElfSymbol,
+  type Relocation,
+  Section,
+  type SectionGroup,
+} from "./model.ts";
 
 /** Little-endian field access with bounds already checked by the caller. */
 class Input {
@@ -30,7 +37,8 @@ class Input {
   safe64(at: number, what: string): number {
     const lo = this.view.getUint32(at, true);
     const hi = this.view.getUint32(at + 4, true);
-    if (hi >= 0x200000) throw new ElfError(`${what} 0x${this.view.getBigUint64(at, true).toString(16)} is too large`, at);
+    if (hi >= 0x200000)
+      throw new ElfError(`${what} 0x${this.view.getBigUint64(at, true).toString(16)} is too large`, at);
     return hi * 0x100000000 + lo;
   }
   u64(at: number): bigint {
@@ -53,12 +61,18 @@ class StringTable {
     if (cached !== undefined) return cached;
     const { section, input } = this;
     if (index >= section.size) {
-      throw new ElfError(`${user} has name index ${index}, past the end of string table '${section.name}' (size ${section.size})`, userOffset);
+      throw new ElfError(
+        `${user} has name index ${index}, past the end of string table '${section.name}' (size ${section.size})`,
+        userOffset,
+      );
     }
     const start = section.offset + index;
     const end = input.bytes.indexOf(0, start);
     if (end < 0 || end >= section.offset + section.size) {
-      throw new ElfError(`${user} has a name that runs off the end of string table '${section.name}'`, userOffset);
+      throw new ElfError(
+        `${user} has a name that runs off the end of string table '${section.name}'`,
+        userOffset,
+      );
     }
     const name = input.buffer.toString("latin1", start, end);
     this.cache.set(index, name);
@@ -77,10 +91,13 @@ interface RawHeader {
 }
 
 function readHeader(input: Input): RawHeader {
-  if (input.length < ELF.EHDR_SIZE) throw new ElfError(`file is ${input.length} bytes, too short for an ELF header (64)`, 0);
-  for (let i = 0; i < 4; i++) if (input.u8(i) !== ELF.MAGIC[i]) throw new ElfError("not an ELF file (bad magic)", 0);
+  if (input.length < ELF.EHDR_SIZE)
+    throw new ElfError(`file is ${input.length} bytes, too short for an ELF header (64)`, 0);
+  for (let i = 0; i < 4; i++)
+    if (input.u8(i) !== ELF.MAGIC[i]) throw new ElfError("not an ELF file (bad magic)", 0);
   if (input.u8(4) !== ELF.CLASS64) throw new ElfError(`ELF class ${input.u8(4)} is not ELF64`, 4);
-  if (input.u8(5) !== ELF.DATA2LSB) throw new ElfError(`data encoding ${input.u8(5)} is not little-endian`, 5);
+  if (input.u8(5) !== ELF.DATA2LSB)
+    throw new ElfError(`data encoding ${input.u8(5)} is not little-endian`, 5);
   if (input.u8(6) !== ELF.EV_CURRENT) throw new ElfError(`ELF ident version ${input.u8(6)} is not 1`, 6);
   const type = input.u16(16);
   if (type !== ELF.ET_REL) throw new ElfError(`ELF type ${type} is not ET_REL (a relocatable object)`, 16);
@@ -93,7 +110,10 @@ function readHeader(input: Input): RawHeader {
   const phentsize = input.u16(54);
   const phnum = input.u16(56);
   if (phnum > 0 && (phentsize < 56 || phoff + phnum * phentsize > input.length)) {
-    throw new ElfError(`program header table (${phnum} x ${phentsize} bytes at ${phoff}) does not fit in the file`, 32);
+    throw new ElfError(
+      `program header table (${phnum} x ${phentsize} bytes at ${phoff}) does not fit in the file`,
+      32,
+    );
   }
   const shoff = input.safe64(40, "section header offset");
   const shentsize = input.u16(58);
@@ -103,14 +123,22 @@ function readHeader(input: Input): RawHeader {
     if (shnum !== 0) throw new ElfError(`${shnum} section headers at offset 0`, 40);
   } else {
     if (shentsize !== ELF.SHDR_SIZE) throw new ElfError(`section header size ${shentsize} is not 64`, 58);
-    if (shoff + ELF.SHDR_SIZE > input.length) throw new ElfError(`section header table at ${shoff} is past the end of the file (${input.length} bytes)`, 40);
+    if (shoff + ELF.SHDR_SIZE > input.length)
+      throw new ElfError(
+        `section header table at ${shoff} is past the end of the file (${input.length} bytes)`,
+        40,
+      );
     // Extended numbering: the real counts live in section 0.
     if (shnum === 0) shnum = input.safe64(shoff + 32, "extended section count");
     if (shstrndx === SHN.XINDEX) shstrndx = input.u32(shoff + 40);
     if (shoff + shnum * ELF.SHDR_SIZE > input.length) {
-      throw new ElfError(`section header table (${shnum} entries at ${shoff}) runs past the end of the file (${input.length} bytes)`, 40);
+      throw new ElfError(
+        `section header table (${shnum} entries at ${shoff}) runs past the end of the file (${input.length} bytes)`,
+        40,
+      );
     }
-    if (shstrndx >= shnum) throw new ElfError(`section name table index ${shstrndx} is not a section (${shnum} sections)`, 62);
+    if (shstrndx >= shnum)
+      throw new ElfError(`section name table index ${shstrndx} is not a section (${shnum} sections)`, 62);
   }
   const header: ElfHeader = {
     ident: input.bytes.slice(0, 16),
@@ -144,12 +172,16 @@ function readSectionHeaders(input: Input, raw: RawHeader): { sections: Section[]
       // Section 0 carries the extended counts; its contents are never read.
       s.type = SHT.NULL;
     } else if (s.type !== SHT.NOBITS && s.type !== SHT.NULL && s.offset + s.size > input.length) {
-      throw new ElfError(`section ${i} (${s.size} bytes at ${s.offset}) runs past the end of the file (${input.length} bytes)`, at + 24);
+      throw new ElfError(
+        `section ${i} (${s.size} bytes at ${s.offset}) runs past the end of the file (${input.length} bytes)`,
+        at + 24,
+      );
     }
     if (s.addralign > 0x40000000 || (s.addralign & (s.addralign - 1)) !== 0) {
       throw new ElfError(`section ${i} alignment ${s.addralign} is not a power of two up to 2^30`, at + 48);
     }
-    if (i > 0 && s.type !== SHT.NOBITS && s.type !== SHT.NULL) s.data = input.bytes.subarray(s.offset, s.offset + s.size);
+    if (i > 0 && s.type !== SHT.NOBITS && s.type !== SHT.NULL)
+      s.data = input.bytes.subarray(s.offset, s.offset + s.size);
     nameOffsets.push(input.u32(at));
     sections.push(s);
   }
@@ -158,9 +190,21 @@ function readSectionHeaders(input: Input, raw: RawHeader): { sections: Section[]
 
 /** Sections, headers and the section header table must not overlap (it would mean a loop or a lie). */
 function checkOverlaps(raw: RawHeader, sections: Section[]): void {
-  const spans: Array<{ start: number; end: number; what: string }> = [{ start: 0, end: ELF.EHDR_SIZE, what: "the ELF header" }];
-  if (raw.shnum > 0) spans.push({ start: raw.shoff, end: raw.shoff + raw.shnum * ELF.SHDR_SIZE, what: "the section header table" });
-  if (raw.phnum > 0) spans.push({ start: raw.phoff, end: raw.phoff + raw.phnum * raw.phentsize, what: "the program header table" });
+  const spans: Array<{ start: number; end: number; what: string }> = [
+    { start: 0, end: ELF.EHDR_SIZE, what: "the ELF header" },
+  ];
+  if (raw.shnum > 0)
+    spans.push({
+      start: raw.shoff,
+      end: raw.shoff + raw.shnum * ELF.SHDR_SIZE,
+      what: "the section header table",
+    });
+  if (raw.phnum > 0)
+    spans.push({
+      start: raw.phoff,
+      end: raw.phoff + raw.phnum * raw.phentsize,
+      what: "the program header table",
+    });
   for (const s of sections) {
     if (s.index > 0 && s.type !== SHT.NOBITS && s.type !== SHT.NULL && s.size > 0) {
       spans.push({ start: s.offset, end: s.offset + s.size, what: `section ${s.index}` });
@@ -170,19 +214,30 @@ function checkOverlaps(raw: RawHeader, sections: Section[]): void {
   for (let i = 1; i < spans.length; i++) {
     const prev = spans[i - 1];
     const cur = spans[i];
-    if (prev && cur && cur.start < prev.end) throw new ElfError(`${cur.what} overlaps ${prev.what}`, cur.start);
+    if (prev && cur && cur.start < prev.end)
+      throw new ElfError(`${cur.what} overlaps ${prev.what}`, cur.start);
   }
 }
 
-function nameSections(input: Input, raw: RawHeader, sections: Section[], nameOffsets: number[]): Section | null {
+function nameSections(
+  input: Input,
+  raw: RawHeader,
+  sections: Section[],
+  nameOffsets: number[],
+): Section | null {
   const shstrtab = raw.shnum > 0 && raw.shstrndx !== SHN.UNDEF ? (sections[raw.shstrndx] ?? null) : null;
-  if (shstrtab && shstrtab.type !== SHT.STRTAB) throw new ElfError(`section name table (section ${raw.shstrndx}) is not a string table`, raw.shoff + raw.shstrndx * ELF.SHDR_SIZE + 4);
+  if (shstrtab && shstrtab.type !== SHT.STRTAB)
+    throw new ElfError(
+      `section name table (section ${raw.shstrndx}) is not a string table`,
+      raw.shoff + raw.shstrndx * ELF.SHDR_SIZE + 4,
+    );
   const strings = shstrtab ? new StringTable(input, shstrtab) : null;
   for (const s of sections) {
     const nameOffset = nameOffsets[s.index] ?? 0;
     const at = raw.shoff + s.index * ELF.SHDR_SIZE;
     if (strings && s.index > 0) s.name = strings.get(nameOffset, `section ${s.index}`, at);
-    else if (nameOffset !== 0 && s.index > 0) throw new ElfError(`section ${s.index} has a name but the object has no section name table`, at);
+    else if (nameOffset !== 0 && s.index > 0)
+      throw new ElfError(`section ${s.index} has a name but the object has no section name table`, at);
     s.origin = { index: s.index, name: s.name, nameOffset, type: s.type, offset: s.offset, size: s.size };
   }
   return shstrtab;
@@ -195,11 +250,13 @@ function linkSections(raw: RawHeader, sections: Section[]): void {
   for (const s of sections) {
     if (s.index === 0) continue;
     const at = raw.shoff + s.index * ELF.SHDR_SIZE;
-    const linkIsSection = s.type === SHT.SYMTAB || needsSymtabLink.has(s.type) || (s.flags & SHF.LINK_ORDER) !== 0;
+    const linkIsSection =
+      s.type === SHT.SYMTAB || needsSymtabLink.has(s.type) || (s.flags & SHF.LINK_ORDER) !== 0;
     if (s.link !== 0) {
       const target = sections[s.link];
       if (target === undefined || s.link === 0) {
-        if (linkIsSection) throw new ElfError(`section ${s.index} links to section ${s.link}, which does not exist`, at + 40);
+        if (linkIsSection)
+          throw new ElfError(`section ${s.index} links to section ${s.link}, which does not exist`, at + 40);
       } else {
         s.linkSection = target;
       }
@@ -213,30 +270,44 @@ function linkSections(raw: RawHeader, sections: Section[]): void {
     const infoIsSection = s.type === SHT.RELA || s.type === SHT.REL || (s.flags & SHF.INFO_LINK) !== 0;
     if (infoIsSection && s.info !== 0) {
       const target = sections[s.info];
-      if (target === undefined) throw new ElfError(`section ${s.index} applies to section ${s.info}, which does not exist`, at + 44);
+      if (target === undefined)
+        throw new ElfError(`section ${s.index} applies to section ${s.info}, which does not exist`, at + 44);
       if ((s.type === SHT.RELA || s.type === SHT.REL) && (target === s || target.isRelocation)) {
-        throw new ElfError(`relocation section ${s.index} applies to a relocation section (${s.info})`, at + 44);
+        throw new ElfError(
+          `relocation section ${s.index} applies to a relocation section (${s.info})`,
+          at + 44,
+        );
       }
       s.infoSection = target;
     }
   }
   const symtabs = sections.filter((s) => s.type === SHT.SYMTAB);
-  if (symtabs.length > 1) throw new ElfError(`${symtabs.length} symbol tables (at most one is allowed)`, raw.shoff + (symtabs[1]?.index ?? 0) * ELF.SHDR_SIZE);
+  if (symtabs.length > 1)
+    throw new ElfError(
+      `${symtabs.length} symbol tables (at most one is allowed)`,
+      raw.shoff + (symtabs[1]?.index ?? 0) * ELF.SHDR_SIZE,
+    );
 }
 
 function readSymbols(input: Input, raw: RawHeader, sections: Section[]): ElfSymbol[] {
   const symtab = sections.find((s) => s.type === SHT.SYMTAB);
   if (!symtab) return [];
   const headerAt = raw.shoff + symtab.index * ELF.SHDR_SIZE;
-  if (symtab.entsize !== ELF.SYM_SIZE) throw new ElfError(`symbol table entry size ${symtab.entsize} is not 24`, headerAt + 56);
-  if (symtab.size % ELF.SYM_SIZE !== 0 || symtab.size === 0) throw new ElfError(`symbol table size ${symtab.size} is not a non-zero multiple of 24`, headerAt + 32);
+  if (symtab.entsize !== ELF.SYM_SIZE)
+    throw new ElfError(`symbol table entry size ${symtab.entsize} is not 24`, headerAt + 56);
+  if (symtab.size % ELF.SYM_SIZE !== 0 || symtab.size === 0)
+    throw new ElfError(`symbol table size ${symtab.size} is not a non-zero multiple of 24`, headerAt + 32);
   const count = symtab.size / ELF.SYM_SIZE;
-  if (symtab.info > count) throw new ElfError(`symbol table says ${symtab.info} local symbols but holds ${count}`, headerAt + 44);
+  if (symtab.info > count)
+    throw new ElfError(`symbol table says ${symtab.info} local symbols but holds ${count}`, headerAt + 44);
   const strtab = symtab.linkSection as Section;
   const strings = new StringTable(input, strtab);
   const shndxTable = sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.linkSection === symtab);
   if (shndxTable && shndxTable.size < count * 4) {
-    throw new ElfError(`extended section index table (${shndxTable.size} bytes) is shorter than the symbol table needs`, raw.shoff + shndxTable.index * ELF.SHDR_SIZE + 32);
+    throw new ElfError(
+      `extended section index table (${shndxTable.size} bytes) is shorter than the symbol table needs`,
+      raw.shoff + shndxTable.index * ELF.SHDR_SIZE + 32,
+    );
   }
   const symbols: ElfSymbol[] = new Array(count);
   const view = input.view;
@@ -254,15 +325,24 @@ function readSymbols(input: Input, raw: RawHeader, sections: Section[]): ElfSymb
     sym.otherBits = other & ~3;
     let shndx = view.getUint16(at + 6, true);
     if (shndx === SHN.XINDEX) {
-      if (!shndxTable) throw new ElfError(`symbol ${i} uses an extended section index but there is no SYMTAB_SHNDX section`, at + 6);
+      if (!shndxTable)
+        throw new ElfError(
+          `symbol ${i} uses an extended section index but there is no SYMTAB_SHNDX section`,
+          at + 6,
+        );
       shndx = view.getUint32(shndxTable.offset + i * 4, true);
-      if (shndx === 0 || shndx >= sections.length) throw new ElfError(`symbol ${i} names section ${shndx}, which does not exist`, shndxTable.offset + i * 4);
+      if (shndx === 0 || shndx >= sections.length)
+        throw new ElfError(
+          `symbol ${i} names section ${shndx}, which does not exist`,
+          shndxTable.offset + i * 4,
+        );
       sym.section = sections[shndx] as Section;
     } else if (shndx === SHN.UNDEF || shndx >= SHN.LORESERVE) {
       sym.section = shndx;
     } else {
       const section = sections[shndx];
-      if (!section) throw new ElfError(`symbol ${i} '${sym.name}' names section ${shndx}, which does not exist`, at + 6);
+      if (!section)
+        throw new ElfError(`symbol ${i} '${sym.name}' names section ${shndx}, which does not exist`, at + 6);
       sym.section = section;
     }
     sym.value = view.getBigUint64(at + 8, true);
@@ -277,18 +357,31 @@ function readRelocations(input: Input, raw: RawHeader, section: Section, symbols
   const headerAt = raw.shoff + section.index * ELF.SHDR_SIZE;
   const isRela = section.type === SHT.RELA;
   const entry = isRela ? ELF.RELA_SIZE : ELF.REL_SIZE;
-  if (section.entsize !== entry) throw new ElfError(`relocation section ${section.index} entry size ${section.entsize} is not ${entry}`, headerAt + 56);
-  if (section.size % entry !== 0) throw new ElfError(`relocation section ${section.index} size ${section.size} is not a multiple of ${entry}`, headerAt + 32);
+  if (section.entsize !== entry)
+    throw new ElfError(
+      `relocation section ${section.index} entry size ${section.entsize} is not ${entry}`,
+      headerAt + 56,
+    );
+  if (section.size % entry !== 0)
+    throw new ElfError(
+      `relocation section ${section.index} size ${section.size} is not a multiple of ${entry}`,
+      headerAt + 32,
+    );
   const count = section.size / entry;
   const view = input.view;
   const relocations: Relocation[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const at = section.offset + i * entry;
     const offsetHi = view.getUint32(at + 4, true);
-    if (offsetHi >= 0x200000) throw new ElfError(`relocation ${i} of section ${section.index} has offset past 2^53`, at);
+    if (offsetHi >= 0x200000)
+      throw new ElfError(`relocation ${i} of section ${section.index} has offset past 2^53`, at);
     const symIndex = view.getUint32(at + 12, true);
     const symbol = symbols[symIndex];
-    if (symbol === undefined) throw new ElfError(`relocation ${i} of section ${section.index} '${section.name}' names symbol ${symIndex}, which does not exist (${symbols.length} symbols)`, at + 12);
+    if (symbol === undefined)
+      throw new ElfError(
+        `relocation ${i} of section ${section.index} '${section.name}' names symbol ${symIndex}, which does not exist (${symbols.length} symbols)`,
+        at + 12,
+      );
     relocations[i] = {
       offset: offsetHi * 0x100000000 + view.getUint32(at, true),
       type: view.getUint32(at + 8, true),
@@ -299,16 +392,34 @@ function readRelocations(input: Input, raw: RawHeader, section: Section, symbols
   return relocations;
 }
 
-function readGroup(input: Input, raw: RawHeader, section: Section, sections: Section[], symbols: ElfSymbol[]): SectionGroup {
+function readGroup(
+  input: Input,
+  raw: RawHeader,
+  section: Section,
+  sections: Section[],
+  symbols: ElfSymbol[],
+): SectionGroup {
   const headerAt = raw.shoff + section.index * ELF.SHDR_SIZE;
-  if (section.size < 4 || section.size % 4 !== 0) throw new ElfError(`group section ${section.index} size ${section.size} is not a non-zero multiple of 4`, headerAt + 32);
+  if (section.size < 4 || section.size % 4 !== 0)
+    throw new ElfError(
+      `group section ${section.index} size ${section.size} is not a non-zero multiple of 4`,
+      headerAt + 32,
+    );
   const signature = symbols[section.info];
-  if (signature === undefined) throw new ElfError(`group section ${section.index} names signature symbol ${section.info}, which does not exist`, headerAt + 44);
+  if (signature === undefined)
+    throw new ElfError(
+      `group section ${section.index} names signature symbol ${section.info}, which does not exist`,
+      headerAt + 44,
+    );
   const members: Section[] = [];
   for (let at = section.offset + 4; at < section.offset + section.size; at += 4) {
     const index = input.u32(at);
     const member = sections[index];
-    if (member === undefined || index === 0 || member === section) throw new ElfError(`group section ${section.index} lists section ${index}, which is not a valid member`, at);
+    if (member === undefined || index === 0 || member === section)
+      throw new ElfError(
+        `group section ${section.index} lists section ${index}, which is not a valid member`,
+        at,
+      );
     members.push(member);
   }
   return { flags: input.u32(section.offset), signature, members };
@@ -325,19 +436,30 @@ export function readElf(bytes: Uint8Array): ElfObject {
   const symbols = readSymbols(input, raw, sections);
   for (const s of sections) {
     if (s.isRelocation) {
-      if (symbols.length === 0) throw new ElfError(`relocation section ${s.index} '${s.name}' but the object has no symbol table`, raw.shoff + s.index * ELF.SHDR_SIZE);
+      if (symbols.length === 0)
+        throw new ElfError(
+          `relocation section ${s.index} '${s.name}' but the object has no symbol table`,
+          raw.shoff + s.index * ELF.SHDR_SIZE,
+        );
       s.relocations = readRelocations(input, raw, s, symbols);
     } else if (s.type === SHT.GROUP) {
       s.group = readGroup(input, raw, s, sections, symbols);
     }
   }
-  const programHeaders = raw.phnum > 0 ? bytes.subarray(raw.phoff, raw.phoff + raw.phnum * raw.phentsize) : new Uint8Array(0);
+  const programHeaders =
+    raw.phnum > 0 ? bytes.subarray(raw.phoff, raw.phoff + raw.phnum * raw.phentsize) : new Uint8Array(0);
   return new ElfObject({
     header: raw.header,
     sections,
     symbols,
     programHeaders,
     shstrtab,
-    source: { bytes, sections: sections.slice(), shoff: raw.shoff, phoff: raw.phoff, phsize: programHeaders.length },
+    source: {
+      bytes,
+      sections: sections.slice(),
+      shoff: raw.shoff,
+      phoff: raw.phoff,
+      phsize: programHeaders.length,
+    },
   });
 }

@@ -48,7 +48,8 @@ export function renumber(obj: ElfObject): void {
     if (s.linkSection) s.link = sectionIndexOf(obj, s.linkSection, `section '${s.name}' (sh_link)`);
     if (s.type === SHT.SYMTAB) s.info = firstGlobal;
     else if (s.infoSection) s.info = sectionIndexOf(obj, s.infoSection, `section '${s.name}' (sh_info)`);
-    else if (s.type === SHT.GROUP && s.group) s.info = symbolIndexOf(obj, s.group.signature, `group '${s.name}'`);
+    else if (s.type === SHT.GROUP && s.group)
+      s.info = symbolIndexOf(obj, s.group.signature, `group '${s.name}'`);
     else if ((s.isRelocation || (s.flags & SHF.INFO_LINK) !== 0) && s.info !== 0 && !s.infoSection) {
       throw new ElfError(`section '${s.name}' has sh_info ${s.info} but no target section`);
     }

@@ -20,7 +20,11 @@ export function planStringTable(entries: readonly Named[], original: Uint8Array)
   let keep = true;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as Named;
-    if (e.origin === null || e.origin.name !== e.name || (e.origin.nameOffset >= original.length && e.name !== "")) {
+    if (
+      e.origin === null ||
+      e.origin.name !== e.name ||
+      (e.origin.nameOffset >= original.length && e.name !== "")
+    ) {
       keep = false;
       break;
     }

@@ -33,14 +33,21 @@ function encodeSymbols(obj: ElfObject, nameOffsets: Uint32Array | null, shndx: D
     if (typeof sym.section === "number") index = sym.section;
     else {
       index = sym.section.index;
-      if (obj.sections[index] !== sym.section) throw new ElfError(`symbol '${sym.name}' is defined in section '${sym.section.name}', which is not in the object`);
+      if (obj.sections[index] !== sym.section)
+        throw new ElfError(
+          `symbol '${sym.name}' is defined in section '${sym.section.name}', which is not in the object`,
+        );
     }
     if (typeof sym.section !== "number" && index >= SHN.LORESERVE) {
-      if (!shndx) throw new ElfError(`symbol '${sym.name}' needs an extended section index but there is no SYMTAB_SHNDX section`);
+      if (!shndx)
+        throw new ElfError(
+          `symbol '${sym.name}' needs an extended section index but there is no SYMTAB_SHNDX section`,
+        );
       view.setUint16(at + 6, SHN.XINDEX, true);
       shndx.setUint32(i * 4, index, true);
     } else {
-      if (index >= sectionCount && index < SHN.LORESERVE) throw new ElfError(`symbol '${sym.name}' names section ${index}, which does not exist`);
+      if (index >= sectionCount && index < SHN.LORESERVE)
+        throw new ElfError(`symbol '${sym.name}' names section ${index}, which does not exist`);
       view.setUint16(at + 6, index, true);
     }
     view.setBigUint64(at + 8, BigInt.asUintN(64, sym.value), true);
@@ -61,7 +68,8 @@ function encodeRelocations(obj: ElfObject, section: Section): Uint8Array {
     if (!rel) continue;
     const at = i * entry;
     const symIndex = rel.symbol.index;
-    if (symbols[symIndex] !== rel.symbol) symbolIndexOf(obj, rel.symbol, `relocation ${i} of '${section.name}'`);
+    if (symbols[symIndex] !== rel.symbol)
+      symbolIndexOf(obj, rel.symbol, `relocation ${i} of '${section.name}'`);
     view.setUint32(at, rel.offset % 0x100000000, true);
     view.setUint32(at + 4, Math.floor(rel.offset / 0x100000000), true);
     view.setUint32(at + 8, rel.type, true);
@@ -78,7 +86,10 @@ function encodeGroup(obj: ElfObject, section: Section): Uint8Array {
   const view = new DataView(out.buffer);
   view.setUint32(0, group.flags, true);
   group.members.forEach((member, i) => {
-    if (obj.sections[member.index] !== member) throw new ElfError(`group '${section.name}' lists section '${member.name}', which is not in the object`);
+    if (obj.sections[member.index] !== member)
+      throw new ElfError(
+        `group '${section.name}' lists section '${member.name}', which is not in the object`,
+      );
     view.setUint32(4 + i * 4, member.index, true);
   });
   return out;
@@ -106,7 +117,8 @@ function planContents(obj: ElfObject): Plan {
   if (shstrtab && sectionNames) contents.set(shstrtab, sectionNames.bytes);
   if (symbolStrtab && symbolNames) contents.set(symbolStrtab, symbolNames.bytes);
 
-  const shndxSection = obj.sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.linkSection === symtab) ?? null;
+  const shndxSection =
+    obj.sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.linkSection === symtab) ?? null;
   if (symtab) {
     const shndxBytes = shndxSection ? new Uint8Array(obj.symbols.length * 4) : null;
     const shndxView = shndxBytes ? new DataView(shndxBytes.buffer) : null;
@@ -158,7 +170,10 @@ function freshLayout(obj: ElfObject, plan: Plan): Layout {
     pos = alignUp(pos, Math.max(1, s.addralign));
     offsets.push(pos);
     pos += plan.contents.get(s)?.length ?? 0;
-    if (pos > MAX_OUTPUT) throw new ElfError(`the object would be larger than 2 GiB (section '${s.name}' alignment ${s.addralign})`);
+    if (pos > MAX_OUTPUT)
+      throw new ElfError(
+        `the object would be larger than 2 GiB (section '${s.name}' alignment ${s.addralign})`,
+      );
   }
   const shoff = obj.sections.length > 0 ? alignUp(pos, 8) : 0;
   return { offsets, shoff, phoff, total: shoff + obj.sections.length * ELF.SHDR_SIZE };
@@ -217,7 +232,15 @@ function ensureShndx(obj: ElfObject): void {
   const symtab = obj.symtab;
   if (!symtab || obj.sections.length < SHN.LORESERVE) return;
   if (obj.sections.some((s) => s.type === SHT.SYMTAB_SHNDX)) return;
-  obj.sections.push(new Section({ name: ".symtab_shndx", type: SHT.SYMTAB_SHNDX, addralign: 4, entsize: 4, linkSection: symtab }));
+  obj.sections.push(
+    new Section({
+      name: ".symtab_shndx",
+      type: SHT.SYMTAB_SHNDX,
+      addralign: 4,
+      entsize: 4,
+      linkSection: symtab,
+    }),
+  );
 }
 
 /**
@@ -250,7 +273,16 @@ export function writeElf(obj: ElfObject): Uint8Array {
   for (const s of obj.sections) {
     const content = plan.contents.get(s);
     const at = layout.offsets[s.index] ?? 0;
-    if (content && content.length > 0 && !(keep && content === s.data && s.data.buffer === source?.bytes.buffer && s.data.byteOffset - source.bytes.byteOffset === at)) {
+    if (
+      content &&
+      content.length > 0 &&
+      !(
+        keep &&
+        content === s.data &&
+        s.data.buffer === source?.bytes.buffer &&
+        s.data.byteOffset - source.bytes.byteOffset === at
+      )
+    ) {
       out.set(content, at);
     }
   }
