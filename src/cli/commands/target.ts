@@ -1,15 +1,92 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// PLACEHOLDER: replaced by the owner of this command.
+// `hotpatch target prepare [NAME]` and `hotpatch target list`: parsing and printing only; the
+// work is in src/kernel/prepare.ts.
 import type { Command } from "@commander-js/extra-typings";
-import { UserError } from "../../errors/user-error.ts";
+import { formatGB } from "../../kernel/debian-preflight.ts";
+import { diskUsage, listPreparedTargets, prepareTargetDetailed } from "../../kernel/prepare.ts";
+import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
+import { formatSeconds } from "../../util/progress.ts";
+import { emit, table } from "../output.ts";
+
+interface TargetSummary {
+  target: string;
+  release: string;
+  version: string;
+  vermagic: string;
+  root: string;
+  /** Bytes on disk now (du of the target's directory). */
+  size: number;
+  preparedAt: string;
+  prepareSeconds: number;
+}
+
+async function summarize(
+  target: string,
+  root: string,
+  manifest: {
+    release: string;
+    version: string;
+    vermagic: string;
+    preparedAt: string;
+    durationMs: number;
+  },
+): Promise<TargetSummary> {
+  return {
+    target,
+    release: manifest.release,
+    version: manifest.version,
+    vermagic: manifest.vermagic,
+    root,
+    size: await diskUsage(root),
+    preparedAt: manifest.preparedAt,
+    prepareSeconds: Math.round(manifest.durationMs / 100) / 10,
+  };
+}
 
 export function registerTarget(program: Command): void {
-  program
+  const target = program
     .command("target")
-    .description("Prepare and list kernel targets (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UserError("'hotpatch target' is not implemented yet.");
+    .description("Prepare and list kernel targets (Debian kernels by ABI name)");
+
+  target
+    .command("prepare")
+    .description(`Download and prepare a target kernel once (cached); default ${DEFAULT_TARGET}`)
+    .argument("[target]", "debian:<kernel ABI name>", DEFAULT_TARGET)
+    .option("--json", "print the result as JSON")
+    .action(async (name, options) => {
+      const prepared = await prepareTargetDetailed(parseTargetName(name));
+      const summary = {
+        ...(await summarize(name, prepared.paths.root, prepared.manifest)),
+        reused: prepared.reused,
+      };
+      emit(options, summary, (s) =>
+        s.reused
+          ? `${s.target} is prepared (linux ${s.version}, ${formatGB(s.size)}): ${s.root}`
+          : `${s.target} prepared in ${formatSeconds(prepared.manifest.durationMs)} (linux ${s.version}, ${formatGB(s.size)}): ${s.root}`,
+      );
+    });
+
+  target
+    .command("list")
+    .description("List prepared targets with their versions and sizes")
+    .option("--json", "print the result as JSON")
+    .action(async (options) => {
+      const targets: TargetSummary[] = [];
+      for (const t of listPreparedTargets())
+        targets.push(await summarize(t.manifest.target, t.paths.root, t.manifest));
+      emit(options, { targets }, ({ targets: list }) =>
+        list.length === 0
+          ? "no prepared targets: run 'hotpatch target prepare'"
+          : table([
+              ["TARGET", "VERSION", "SIZE", "PREPARED", "PATH"],
+              ...list.map((t) => [
+                t.target,
+                t.version,
+                formatGB(t.size),
+                t.preparedAt.slice(0, 19).replace("T", " "),
+                t.root,
+              ]),
+            ]),
+      );
     });
 }

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Which Debian packages make up one kernel target, found with apt-cache: the image of the ABI
+// name, and the headers, headers-common, kbuild and source packages of exactly its version
+// (linux-source must be the very source the image was built from, e.g. 6.1.176-1).
+import { basename } from "node:path";
+import { execa } from "execa";
+import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { note } from "../util/progress.ts";
+import { run } from "../util/run.ts";
+
+/** One binary package of the target, as apt's package lists describe it. */
+export interface DebianPackage {
+  /** e.g. "linux-source-6.1". */
+  name: string;
+  /** Debian version, e.g. "6.1.176-1". */
+  version: string;
+  architecture: string;
+  /** File name in the archive's pool, e.g. "linux-source-6.1_6.1.176-1_all.deb". */
+  file: string;
+  /** Download size in bytes. */
+  size: number;
+  sha256: string;
+}
+
+/** Every package a Debian kernel target is prepared from, all of one version. */
+export interface KernelPackageSet {
+  release: string;
+  /** The Debian version shared by all packages, e.g. "6.1.176-1". */
+  version: string;
+  /** The kernel series, e.g. "6.1" (names linux-source-6.1 and linux-kbuild-6.1). */
+  series: string;
+  image: DebianPackage;
+  headers: DebianPackage;
+  headersCommon: DebianPackage;
+  kbuild: DebianPackage;
+  source: DebianPackage;
+}
+
+export function kernelPackageList(set: KernelPackageSet): DebianPackage[] {
+  return [set.image, set.headers, set.headersCommon, set.kbuild, set.source];
+}
+
+type Stanza = Map<string, string>;
+
+/** Parses `apt-cache show` output (RFC 822 stanzas, blank-line separated). */
+export function parseStanzas(text: string): Stanza[] {
+  const stanzas: Stanza[] = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const fields: Stanza = new Map();
+    let last = "";
+    for (const line of block.split("\n")) {
+      if (/^\s/.test(line) && last) fields.set(last, `${fields.get(last)}\n${line.trim()}`);
+      else {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        last = line.slice(0, colon);
+        fields.set(last, line.slice(colon + 1).trim());
+      }
+    }
+    if (fields.has("Package")) stanzas.push(fields);
+  }
+  return stanzas;
+}
+
+function toPackage(stanza: Stanza): DebianPackage {
+  const field = (key: string): string => {
+    const value = stanza.get(key);
+    if (value === undefined) throw new Error(`apt-cache show gave no ${key} for ${stanza.get("Package")}`);
+    return value;
+  };
+  return {
+    name: field("Package"),
+    version: field("Version"),
+    architecture: field("Architecture"),
+    file: basename(field("Filename")),
+    size: Number.parseInt(field("Size"), 10),
+    sha256: stanza.get("SHA256") ?? "",
+  };
+}
+
+/** `apt-cache show` of one package (optionally `=version`); undefined when apt knows none. */
+async function showPackage(spec: string): Promise<DebianPackage | undefined> {
+  const result = await execa("apt-cache", ["show", "--no-all-versions", spec], {
+    reject: false,
+    stdin: "ignore",
+  });
+  if ((result as { code?: string }).code === "ENOENT") throw new MissingToolError("apt-cache", "apt");
+  if (result.exitCode !== 0) return undefined;
+  const stanza = parseStanzas(result.stdout)[0];
+  return stanza ? toPackage(stanza) : undefined;
+}
+
+async function showDepends(spec: string): Promise<string> {
+  const result = await execa("apt-cache", ["show", "--no-all-versions", spec], {
+    reject: false,
+    stdin: "ignore",
+  });
+  return parseStanzas(result.stdout)[0]?.get("Depends") ?? "";
+}
+
+/** The package names a Depends field lists, without version constraints or alternatives. */
+export function dependedNames(depends: string): string[] {
+  return depends
+    .split(",")
+    .map((part) => (part.split("|")[0] ?? "").trim().split(/[\s(]/)[0] ?? "")
+    .filter(Boolean);
+}
+
+/** "6.1.176-1" -> "6.1". */
+export function seriesOf(version: string): string {
+  const match = /^(?:\d+:)?(\d+\.\d+)/.exec(version);
+  if (!match?.[1]) throw new Error(`cannot read a kernel series from version ${version}`);
+  return match[1];
+}
+
+async function findAll(release: string): Promise<KernelPackageSet | string> {
+  const imageName = `linux-image-${release}`;
+  const image = await showPackage(imageName);
+  if (!image) return imageName;
+  const version = image.version;
+  const headersName = `linux-headers-${release}`;
+  const headers = await showPackage(`${headersName}=${version}`);
+  if (!headers) return `${headersName}=${version}`;
+  const deps = dependedNames(await showDepends(`${headersName}=${version}`));
+  const series = seriesOf(version);
+  const commonName =
+    deps.find((d) => /^linux-headers-.*-common(-rt)?$/.test(d)) ??
+    `linux-headers-${release.replace(/-[^-]+$/, "")}-common`;
+  const kbuildName = deps.find((d) => d.startsWith("linux-kbuild-")) ?? `linux-kbuild-${series}`;
+  const sourceName = `linux-source-${kbuildName.slice("linux-kbuild-".length) || series}`;
+  const headersCommon = await showPackage(`${commonName}=${version}`);
+  if (!headersCommon) return `${commonName}=${version}`;
+  const kbuild = await showPackage(`${kbuildName}=${version}`);
+  if (!kbuild) return `${kbuildName}=${version}`;
+  const source = await showPackage(`${sourceName}=${version}`);
+  if (!source) return `${sourceName}=${version}`;
+  return { release, version, series, image, headers, headersCommon, kbuild, source };
+}
+
+/**
+ * Finds the packages of kernel `release`. apt's lists are refreshed (apt-get update) only when
+ * a package is missing from them; a package still missing afterwards is the user's error.
+ */
+export async function findKernelPackages(release: string, logFile: string): Promise<KernelPackageSet> {
+  let found = await findAll(release);
+  if (typeof found === "string") {
+    note(`  ${found} is not in apt's package lists: running apt-get update`);
+    await run("apt-get", ["update"], {
+      logFile,
+      what: "apt-get update (refreshing Debian's package lists)",
+    }).catch((error: unknown) => {
+      throw explainAptFailure(error, "apt-get update");
+    });
+    found = await findAll(release);
+  }
+  if (typeof found === "string") {
+    if (found === `linux-image-${release}`) {
+      throw new UserError(
+        `Debian has no kernel named ${release}: apt knows no package ${found} (see 'apt-cache search --names-only ^linux-image-' for the kernels it knows).`,
+      );
+    }
+    throw new UserError(
+      `kernel ${release} cannot be prepared: apt knows no package ${found}, which must have exactly the image's version.`,
+    );
+  }
+  return found;
+}
+
+/** Turns an apt failure whose log shows a network problem into the sentence a user needs. */
+export function explainAptFailure(error: unknown, what: string): unknown {
+  if (!(error instanceof UserError)) return error;
+  const text = error.details.join("\n");
+  if (
+    /Temporary failure resolving|Could not resolve|Could not connect|Network is unreachable|Connection timed out|Failed to fetch|Unable to connect/i.test(
+      text,
+    )
+  ) {
+    return new UserError(
+      `${what} could not reach the Debian archive: check the network connection and apt's sources.`,
+      error.details,
+    );
+  }
+  return error;
+}

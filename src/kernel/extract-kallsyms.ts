@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The target's symbol table, read from the running kernel instead of the 855 MB -dbg package:
+// boot the target in the VM with `nokaslr` (so addresses are the link-time ones that the
+// extracted vmlinux uses), copy /proc/kallsyms out as root (non-root readers see zeros), and
+// check it against the image before trusting it.
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors/user-error.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+
+/** The part of the VM interface (src/vm/index.ts) this step uses. */
+export interface KallsymsVmRequest {
+  vmlinuz: string;
+  modulesDir: string;
+  release: string;
+  command: string[];
+  extraCmdline?: string[];
+  writableDir?: string;
+  timeoutSec?: number;
+}
+export type KallsymsVmRunner = (options: KallsymsVmRequest) => Promise<{ exitCode: number; output: string }>;
+
+export interface KallsymsSummary {
+  symbols: number;
+  /** Address of `_text`, e.g. "ffffffff81000000". */
+  textAddress: string;
+}
+
+/** Lowest virtual address of an executable PT_LOAD segment of an ELF64 little-endian executable
+ * (for vmlinux: `_text`; the per-cpu segment is linked at 0 and is not executable). */
+export function elfLowestLoadAddress(header: Uint8Array): bigint | undefined {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  if (header.length < 64 || view.getUint32(0, false) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1)
+    return undefined;
+  const phoff = Number(view.getBigUint64(0x20, true));
+  const phentsize = view.getUint16(0x36, true);
+  const phnum = view.getUint16(0x38, true);
+  let lowest: bigint | undefined;
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + 56 > header.length) return lowest;
+    if (view.getUint32(at, true) !== 1 /* PT_LOAD */ || (view.getUint32(at + 4, true) & 1) /* PF_X */ === 0)
+      continue;
+    const vaddr = view.getBigUint64(at + 0x10, true);
+    if (lowest === undefined || vaddr < lowest) lowest = vaddr;
+  }
+  return lowest;
+}
+
+/** Checks a /proc/kallsyms text: many symbols, real (root-read) addresses, `_text` at `expectedText`. */
+export function checkKallsyms(text: string, expectedText?: bigint): KallsymsSummary {
+  let symbols = 0;
+  let zero = 0;
+  let textAddress: string | undefined;
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const [address, , name] = line.split(/\s+/, 3);
+    if (!address || !name) continue;
+    symbols++;
+    if (/^0+$/.test(address)) zero++;
+    if (name === "_text") textAddress = address;
+  }
+  if (symbols < 10_000)
+    throw new UserError(
+      `the target's /proc/kallsyms has only ${symbols} symbols: the capture is incomplete.`,
+    );
+  if (zero > symbols / 2)
+    throw new UserError("the target's /proc/kallsyms shows zero addresses: it was not read as root.");
+  if (!textAddress) throw new UserError("the target's /proc/kallsyms has no _text symbol.");
+  if (expectedText !== undefined && BigInt(`0x${textAddress}`) !== expectedText) {
+    throw new UserError(
+      `the target's _text is at ${textAddress} but the image is linked at ${expectedText.toString(16)}: the kernel was not booted with nokaslr.`,
+    );
+  }
+  return { symbols, textAddress };
+}
+
+function readHead(path: string, bytes: number): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = new Uint8Array(bytes);
+    const got = readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface KallsymsCapture {
+  runInVm: KallsymsVmRunner;
+  vmlinuz: string;
+  modulesDir: string;
+  release: string;
+  /** The extracted image, whose load address `_text` must equal. */
+  vmlinux: string;
+  /** Where kallsyms is written (atomically). */
+  out: string;
+  /** A host directory the guest may write into; removed afterwards. */
+  scratchDir: string;
+  logFile: string;
+}
+
+export async function captureKallsyms(capture: KallsymsCapture): Promise<KallsymsSummary> {
+  mkdirSync(capture.scratchDir, { recursive: true });
+  const copied = join(capture.scratchDir, "kallsyms");
+  try {
+    const result = await capture.runInVm({
+      vmlinuz: capture.vmlinuz,
+      modulesDir: capture.modulesDir,
+      release: capture.release,
+      // A fixed script; the destination is passed as an argument, never spliced into it.
+      command: ["sh", "-c", 'cat /proc/kallsyms > "$1"', "sh", copied],
+      extraCmdline: ["nokaslr"],
+      writableDir: capture.scratchDir,
+      timeoutSec: 180,
+    });
+    writeFileAtomic(capture.logFile, `exit code ${result.exitCode}\n${result.output}\n`);
+    if (result.exitCode !== 0) {
+      throw new UserError(
+        `copying /proc/kallsyms out of the target VM failed with exit code ${result.exitCode} (log: ${capture.logFile}).`,
+      );
+    }
+    const text = readFileSync(copied, "utf8");
+    const summary = checkKallsyms(text, elfLowestLoadAddress(readHead(capture.vmlinux, 4096)));
+    writeFileAtomic(capture.out, text);
+    return summary;
+  } finally {
+    rmSync(capture.scratchDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Unpacking a target's packages: .deb files (dpkg-deb), the kernel source tarball inside
+// linux-source (deleted once unpacked, to keep the cache small) and the uncompressed kernel
+// image (the tree's own scripts/extract-vmlinux on the target's vmlinuz).
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { run } from "../util/run.ts";
+
+export async function extractDeb(deb: string, dir: string, logFile: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await run("dpkg-deb", ["-x", deb, dir], { logFile, what: `unpacking ${deb}` });
+}
+
+/**
+ * Unpacks linux-source-<series>'s tarball into `treeDir` (its top directory stripped), using a
+ * scratch directory for the .deb's contents that is removed afterwards.
+ */
+export async function extractSourceTree(
+  sourceDeb: string,
+  treeDir: string,
+  scratch: string,
+  logFile: string,
+): Promise<void> {
+  await extractDeb(sourceDeb, scratch, logFile);
+  const srcDir = join(scratch, "usr", "src");
+  const tarball = readdirSync(srcDir).find((name) => /^linux-source-.*\.tar\.(xz|gz|bz2|zst)$/.test(name));
+  if (!tarball) throw new UserError(`${sourceDeb} holds no linux-source tarball in usr/src.`);
+  mkdirSync(treeDir, { recursive: true });
+  // The Debian tarball is multi-block xz: two threads unpack it about twice as fast.
+  const decompress = tarball.endsWith(".xz") ? ["--use-compress-program=xz -T2"] : [];
+  await run(
+    "tar",
+    ["-x", ...decompress, "-f", join(srcDir, tarball), "-C", treeDir, "--strip-components=1"],
+    {
+      logFile,
+      what: `unpacking ${tarball}`,
+    },
+  );
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** Writes the uncompressed kernel inside `vmlinuz` to `out` with the tree's extract-vmlinux. */
+export async function extractVmlinux(
+  tree: string,
+  vmlinuz: string,
+  out: string,
+  logFile: string,
+): Promise<void> {
+  const script = join(tree, "scripts", "extract-vmlinux");
+  appendFileSync(logFile, `\n$ ${script} ${vmlinuz} > ${out}\n`);
+  const result = await execa(script, [vmlinuz], {
+    reject: false,
+    stdin: "ignore",
+    stdout: { file: out },
+    stderr: ["pipe", { file: logFile, append: true }],
+  });
+  if ((result as { code?: string }).code === "ENOENT") throw new MissingToolError(script, "linux-source");
+  if (result.exitCode !== 0 || !existsSync(out) || statSync(out).size < 1024 * 1024) {
+    throw new UserError(
+      `extract-vmlinux found no kernel image in ${vmlinuz} (full log: ${logFile}).`,
+      result.stderr ? String(result.stderr).split("\n").slice(-10) : [],
+    );
+  }
+}
