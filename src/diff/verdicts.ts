@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Refusals, worded for a kernel engineer (the vocabulary of kpatch's patch author guide):
+// what cannot be live-patched, and what to do instead.
+import type { Refusal } from "./types.ts";
+
+const shadowSuggestion =
+  "keep the existing data as it is; add new fields with shadow variables (klp_shadow_get_or_alloc) and change initialised state from a pre_patch/post_patch callback";
+
+export function unsafeData(name: string, detail: string, section: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `existing data ${name} (${section}) changed: ${detail}; the running kernel keeps its own copy, already initialised and in use`,
+    suggestion: shadowSuggestion,
+  };
+}
+
+export function orphanConstant(name: string, detail: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `read-only data ${name} changed (${detail}) but no function of the patch uses it: the running kernel keeps using its copy`,
+    suggestion: "change the code that uses it so a replaced function refers to the new constant, or update it from a callback",
+  };
+}
+
+export function initCode(name: string, section: string): Refusal {
+  return {
+    kind: "init-code",
+    name,
+    reason: `${name} is ${section.startsWith(".exit") ? "__exit" : "__init"} code (${section}) and changed: init code already ran at boot and is freed, exit code never runs for built-in code`,
+    suggestion: "do the one-time work of the fix from a livepatch pre_patch/post_patch callback",
+  };
+}
+
+export function noFentry(name: string): Refusal {
+  return {
+    kind: "no-fentry",
+    name,
+    reason: `${name} changed but has no __fentry__ call (notrace, noinstr, or built without ftrace, e.g. lib/): ftrace cannot redirect it`,
+    suggestion: "patch its callers instead (change them to call a new copy), or refuse the fix for live patching",
+  };
+}
+
+export function orphanChange(name: string): Refusal {
+  return {
+    kind: "orphan-change",
+    name,
+    reason: `section ${name} changed but belongs to no function or variable (assembly or unnamed code/data): there is nothing to redirect`,
+  };
+}
+
+export function specialEntry(name: string, reason: string): Refusal {
+  return { kind: "special-section", name, reason, suggestion: "use static_key_enabled() / a plain call instead of the jump label or static call in the patched code" };
+}
+
+export function unsupported(name: string, reason: string): Refusal {
+  return { kind: "unsupported", name, reason };
+}
