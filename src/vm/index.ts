@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The VM harness: boot a target's exact kernel in QEMU with the host's userland (9p, read-only,
+// under a tmpfs overlay) and run one command in it. See docs/vm.md.
+import { basename } from "node:path";
+import type { TargetPaths } from "../kernel/target-layout.ts";
+import { runInVm } from "./run.ts";
+import type { VmOptions, VmResult } from "./types.ts";
+
+export { runInVm } from "./run.ts";
+export type { Accel, VmOptions, VmResult } from "./types.ts";
+
+/** runInVm on a prepared target: its vmlinuz, its modules, its release. */
+export function runInTargetVm(
+  paths: TargetPaths,
+  options: Omit<VmOptions, "vmlinuz" | "modulesDir" | "release">,
+): Promise<VmResult> {
+  return runInVm({
+    ...options,
+    vmlinuz: paths.vmlinuz,
+    modulesDir: paths.modulesDir,
+    release: basename(paths.modulesDir),
+  });
+}

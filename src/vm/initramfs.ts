@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Builds the VM's initramfs: a static busybox, the target's own virtio/9p/overlay modules and
+// /init (src/vm/init-script.ts). Cached per kernel release and content hash, written atomically,
+// so a second run reuses it and a killed build never leaves a half-written archive in use.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { cacheRoot } from "../util/cache.ts";
+import { buildCpio, type CpioEntry } from "./cpio.ts";
+import { initScript } from "./init-script.ts";
+import { collectGuestModules } from "./kernel-modules.ts";
+
+/** Bump when the archive's layout changes in a way the hashed inputs do not show. */
+const FORMAT_VERSION = "1";
+
+const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
+
+/** True when an ELF executable has no PT_INTERP program header (no dynamic loader needed). */
+export function isStaticElf(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 64 || view.getUint32(0) !== 0x7f454c46 || bytes[4] !== 2) return false;
+  const phoff = Number(view.getBigUint64(32, true));
+  const phentsize = view.getUint16(54, true);
+  const phnum = view.getUint16(56, true);
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + 4 > bytes.length) return false;
+    if (view.getUint32(at, true) === 3 /* PT_INTERP */) return false;
+  }
+  return true;
+}
+
+/** The static busybox that /init runs on (the initramfs has no C library). */
+export function findStaticBusybox(): { path: string; bytes: Uint8Array } {
+  const path = BUSYBOX_CANDIDATES.find((candidate) => existsSync(candidate));
+  if (!path) throw new MissingToolError("busybox", "busybox-static");
+  const bytes = readFileSync(path);
+  if (!isStaticElf(bytes)) {
+    throw new UserError(
+      `${path} is dynamically linked; the VM needs a static one: install it with 'apt-get install busybox-static'.`,
+    );
+  }
+  return { path, bytes };
+}
+
+export interface InitramfsInputs {
+  release: string;
+  modulesDir: string;
+}
+
+export interface Initramfs {
+  path: string;
+  /** True when this call built it (false: taken from the cache). */
+  built: boolean;
+}
+
+function cachePathFor(release: string, hash: string): string {
+  return join(cacheRoot(), "vm", release, `initramfs-${hash}.cpio`);
+}
+
+/** Returns the cached initramfs for these inputs, building it first if needed. */
+export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramfs> {
+  const busybox = findStaticBusybox();
+  const modules = await collectGuestModules(inputs.modulesDir);
+  const init = initScript(modules.map((m) => m.name));
+
+  const hash = createHash("sha256");
+  hash.update(`format ${FORMAT_VERSION}\0release ${inputs.release}\0`);
+  hash.update(init);
+  hash.update(busybox.bytes);
+  for (const module of modules) hash.update(`\0${module.name}\0`).update(module.bytes);
+  const path = cachePathFor(inputs.release, hash.digest("hex").slice(0, 16));
+  if (existsSync(path)) return { path, built: false };
+
+  const entries: CpioEntry[] = [
+    { kind: "dir", path: "bin" },
+    { kind: "file", path: "bin/busybox", data: busybox.bytes, mode: 0o755 },
+    { kind: "symlink", path: "bin/sh", target: "busybox" },
+    { kind: "dir", path: "lib" },
+    { kind: "dir", path: "lib/modules" },
+    { kind: "dir", path: "lib/modules/hotpatch" },
+    ...modules.map(
+      (m): CpioEntry => ({ kind: "file", path: `lib/modules/hotpatch/${m.name}.ko`, data: m.bytes }),
+    ),
+    { kind: "file", path: "init", data: Buffer.from(init, "utf8"), mode: 0o755 },
+  ];
+  // Same inputs give the same bytes, so two concurrent builders race harmlessly.
+  writeFileAtomic(path, buildCpio(entries));
+  return { path, built: true };
+}

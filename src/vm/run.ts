@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// One VM run: write the run share, start QEMU, stream the command's output from ttyS1 while
+// collecting the kernel console from QEMU's stdout, and end in exactly one outcome (the
+// command's exit status, or a UserError for a panic, an oops, a failed module load, a timeout).
+// QEMU is killed in every case before this returns.
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { cacheRoot } from "../util/cache.ts";
+import { formatSeconds, note, warn } from "../util/progress.ts";
+import { writeRunShare } from "./guest-command.ts";
+import { INIT_FAILURE_PREFIX } from "./init-script.ts";
+import { ensureInitramfs } from "./initramfs.ts";
+import { ChannelDemux, findTrouble, type GuestReport, lastLines } from "./protocol.ts";
+import { launchArgv, qemuArgs, qemuBinary } from "./qemu.ts";
+import { guardChild } from "./reaper.ts";
+import type { Accel, VmOptions, VmResult } from "./types.ts";
+
+const DEFAULT_TIMEOUT_SEC = 300;
+/** A KVM guest that has not reached /init's ready mark by then is taken as hung (seen here). */
+const KVM_BOOT_DEADLINE_MS = 30_000;
+/** After QEMU exits, how long to wait for the last bytes of the output channel. */
+const CHANNEL_DRAIN_MS = 1_000;
+
+/** Raised internally when KVM does not work, so the caller falls back to TCG. */
+class KvmFailed extends Error {}
+
+interface Checked {
+  options: VmOptions;
+  modules: string[];
+  timeoutMs: number;
+}
+
+function checkOptions(options: VmOptions): Checked {
+  if (!existsSync(options.vmlinuz))
+    throw new UserError(`The kernel image ${options.vmlinuz} does not exist.`);
+  if (!existsSync(options.modulesDir))
+    throw new UserError(`The modules directory ${options.modulesDir} does not exist.`);
+  if (options.command.length === 0) throw new UserError("No command given to run in the VM.");
+  const modules = (options.modules ?? []).map((m) => resolve(m));
+  for (const module of modules) {
+    if (!existsSync(module) || !statSync(module).isFile())
+      throw new UserError(`The module ${module} does not exist.`);
+  }
+  if (
+    options.writableDir !== undefined &&
+    !(existsSync(options.writableDir) && statSync(options.writableDir).isDirectory())
+  ) {
+    throw new UserError(
+      `The writable directory ${options.writableDir} does not exist or is not a directory.`,
+    );
+  }
+  const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+    throw new UserError(`The VM timeout must be a positive number of seconds, not ${timeoutSec}.`);
+  }
+  return { options, modules, timeoutMs: timeoutSec * 1000 };
+}
+
+function kvmUsable(): boolean {
+  try {
+    accessSync("/dev/kvm", constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Boots the target kernel in QEMU, runs `options.command` as root in it and returns its status. */
+export async function runInVm(options: VmOptions): Promise<VmResult> {
+  const checked = checkOptions(options);
+  const started = Date.now();
+  const initramfs = await ensureInitramfs({ release: options.release, modulesDir: options.modulesDir });
+  if (initramfs.built)
+    note(`vm: built the initramfs for ${options.release} in ${formatSeconds(Date.now() - started)}`);
+  if (options.kvm) {
+    if (!kvmUsable()) {
+      warn("/dev/kvm is not usable here; running the VM under TCG emulation instead.");
+    } else {
+      try {
+        return await boot(checked, initramfs.path, "kvm");
+      } catch (error) {
+        if (!(error instanceof KvmFailed)) throw error;
+        warn(`the VM did not boot under KVM (${error.message}); running it under TCG emulation instead.`);
+      }
+    }
+  }
+  return boot(checked, initramfs.path, "tcg");
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolveListen();
+    });
+  });
+}
+
+type Ending =
+  | { kind: "exit"; code: number }
+  | { kind: "insmod-failed"; index: number }
+  | { kind: "qemu-exited"; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: "timeout" }
+  | { kind: "kvm-hang" }
+  | { kind: "spawn-error"; error: NodeJS.ErrnoException };
+
+/** Everything one QEMU process produced, gathered while it runs. */
+class Session {
+  console = "";
+  qemuStderr = "";
+  output = "";
+  bootMs: number | undefined;
+  private readonly consoleDecoder = new TextDecoder();
+  private readonly outputDecoder = new TextDecoder();
+  private channel: Socket | undefined;
+  private channelClosed = false;
+  private onChannelClosed: (() => void) | undefined;
+  private end: ((ending: Ending) => void) | undefined;
+  readonly ended: Promise<Ending>;
+  readonly demux: ChannelDemux;
+
+  constructor(
+    nonce: string,
+    private readonly startedAt: number,
+    private readonly onOutput: ((chunk: string) => void) | undefined,
+    private readonly onReady: (bootMs: number) => void,
+  ) {
+    this.ended = new Promise((resolveEnd) => (this.end = resolveEnd));
+    this.demux = new ChannelDemux(
+      nonce,
+      (text) => this.addOutput(text),
+      (report) => this.onReport(report),
+    );
+  }
+
+  finish(ending: Ending): void {
+    const end = this.end;
+    this.end = undefined;
+    end?.(ending);
+  }
+
+  attachChannel(socket: Socket): void {
+    this.channel = socket;
+    socket.on("data", (bytes: Buffer) => this.demux.push(this.outputDecoder.decode(bytes, { stream: true })));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      this.demux.push(this.outputDecoder.decode());
+      this.demux.flush();
+      this.channelClosed = true;
+      this.onChannelClosed?.();
+    });
+  }
+
+  addConsole(bytes: Buffer): void {
+    this.console += this.consoleDecoder.decode(bytes, { stream: true }).replace(/\r/g, "");
+  }
+
+  /** Waits (briefly) until QEMU's side of the output channel has closed and all of it is read. */
+  drainChannel(): Promise<void> {
+    if (this.channelClosed || !this.channel) return Promise.resolve();
+    return new Promise((resolveDrain) => {
+      const timer = setTimeout(resolveDrain, CHANNEL_DRAIN_MS);
+      this.onChannelClosed = () => {
+        clearTimeout(timer);
+        resolveDrain();
+      };
+    });
+  }
+
+  closeChannel(): void {
+    this.channel?.destroy();
+  }
+
+  private addOutput(text: string): void {
+    this.output += text;
+    this.onOutput?.(text);
+  }
+
+  private onReport(report: GuestReport): void {
+    if (report.kind === "ready") {
+      this.bootMs = Date.now() - this.startedAt;
+      this.onReady(this.bootMs);
+    } else if (report.kind === "exit") {
+      this.finish({ kind: "exit", code: report.code });
+    } else {
+      this.finish({ kind: "insmod-failed", index: report.index });
+    }
+  }
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveExit) => child.once("exit", () => resolveExit()));
+}
+
+async function boot(checked: Checked, initrd: string, accel: Accel): Promise<VmResult> {
+  const { options } = checked;
+  const runDir = mkdtempSync(join(tmpdir(), "hotpatch-vm-"));
+  const server = createServer();
+  let child: ChildProcess | undefined;
+  let unguard = (): void => {};
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    const { nonce } = writeRunShare(runDir, {
+      command: options.command,
+      cwd: process.cwd(),
+      modules: checked.modules,
+      writableDir: options.writableDir ? resolve(options.writableDir) : undefined,
+    });
+    const outputSocket = join(runDir, "output.sock");
+    await listen(server, outputSocket);
+    const args = qemuArgs({
+      vmlinuz: options.vmlinuz,
+      initrd,
+      accel,
+      runDir,
+      outputSocket,
+      writableDir: options.writableDir ? resolve(options.writableDir) : undefined,
+      extraCmdline: options.extraCmdline,
+    });
+    const [program, argv] = launchArgv(qemuBinary(), args);
+    const startedAt = Date.now();
+    const session = new Session(nonce, startedAt, options.onOutput, (bootMs) =>
+      note(`vm: ${options.release} booted in ${formatSeconds(bootMs)} (${accel})`),
+    );
+    server.on("connection", (socket) => session.attachChannel(socket));
+
+    const qemu = spawn(program, argv, { stdio: ["pipe", "pipe", "pipe"] });
+    child = qemu;
+    unguard = guardChild(qemu);
+    qemu.stdout?.on("data", (bytes: Buffer) => session.addConsole(bytes));
+    qemu.stderr?.on("data", (bytes: Buffer) => (session.qemuStderr += bytes.toString("utf8")));
+    qemu.on("error", (error) => session.finish({ kind: "spawn-error", error }));
+    qemu.on("exit", (code, signal) => session.finish({ kind: "qemu-exited", code, signal }));
+    timers.push(setTimeout(() => session.finish({ kind: "timeout" }), checked.timeoutMs));
+    if (accel === "kvm") {
+      timers.push(
+        setTimeout(
+          () => session.bootMs === undefined && session.finish({ kind: "kvm-hang" }),
+          KVM_BOOT_DEADLINE_MS,
+        ),
+      );
+    }
+
+    const ending = await session.ended;
+    if (ending.kind === "qemu-exited") await session.drainChannel();
+    qemu.kill("SIGKILL");
+    await waitForExit(qemu);
+    session.closeChannel();
+    const durationMs = Date.now() - startedAt;
+    return outcome(ending, session, checked, accel, durationMs);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await waitForExit(child);
+    }
+    unguard();
+    server.close();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Keeps the console of a failed run where the user can read it all. */
+function saveConsole(release: string, console: string): string {
+  const dir = join(cacheRoot(), "vm", "logs");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${release}-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`);
+  writeFileSync(path, console);
+  return path;
+}
+
+function vmError(message: string, session: Session, release: string): UserError {
+  const log = saveConsole(release, session.console);
+  return new UserError(message, [
+    `last console lines (full console: ${log}):`,
+    ...lastLines(session.console, 30),
+  ]);
+}
+
+function outcome(
+  ending: Ending,
+  session: Session,
+  checked: Checked,
+  accel: Accel,
+  durationMs: number,
+): VmResult {
+  const release = checked.options.release;
+  if (ending.kind === "spawn-error") {
+    if (ending.error.code === "ENOENT") throw new MissingToolError(qemuBinary(), "qemu-system-x86");
+    throw new UserError(`Starting QEMU failed: ${ending.error.message}.`);
+  }
+  if (accel === "kvm" && session.bootMs === undefined && ending.kind !== "timeout") {
+    const reason =
+      ending.kind === "kvm-hang"
+        ? "no boot within 30 s"
+        : session.qemuStderr.trim().split("\n")[0] || "QEMU stopped";
+    throw new KvmFailed(reason);
+  }
+  const trouble = findTrouble(session.console, INIT_FAILURE_PREFIX);
+  if (trouble?.kind === "init-failed")
+    throw vmError(`The VM's init failed: ${trouble.line}.`, session, release);
+  if (trouble) {
+    const what =
+      trouble.kind === "panic" ? "The guest kernel panicked" : "The guest kernel hit an oops or BUG";
+    throw vmError(`${what}: ${trouble.line}`, session, release);
+  }
+  if (ending.kind === "timeout") {
+    throw vmError(
+      `The VM did not finish within ${checked.timeoutMs / 1000} s and was killed.`,
+      session,
+      release,
+    );
+  }
+  if (ending.kind === "insmod-failed") {
+    const module = checked.modules[ending.index - 1] ?? `module #${ending.index}`;
+    const output = lastLines(session.output, 10);
+    throw new UserError(`Loading ${module} in the VM failed.`, output);
+  }
+  if (ending.kind === "qemu-exited") {
+    const stderr = session.qemuStderr.trim();
+    if (session.bootMs === undefined && stderr)
+      throw new UserError(`QEMU failed: ${stderr.split("\n")[0]}`, lastLines(stderr, 10));
+    throw vmError("The VM stopped before the command finished.", session, release);
+  }
+  if (ending.kind !== "exit") throw new Error(`unexpected VM ending ${ending.kind}`);
+  return {
+    exitCode: ending.code,
+    output: session.output,
+    console: session.console,
+    durationMs,
+    bootMs: session.bootMs ?? durationMs,
+    accel,
+  };
+}

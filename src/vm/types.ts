@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The VM's public types (the interface agreed in the team brief): what to boot and run, and
+// what comes back.
+
+export interface VmOptions {
+  /** The target's compressed kernel (boot/vmlinuz-<release>). */
+  vmlinuz: string;
+  /** The target's lib/modules/<release>: its virtio/9p/overlay modules go into the initramfs. */
+  modulesDir: string;
+  /** The kernel release, e.g. 6.1.0-50-amd64 (keys the initramfs cache). */
+  release: string;
+  /** The command and its arguments, run as root in the guest (an argv array, never a shell string). */
+  command: string[];
+  /** Host paths of .ko files loaded (insmod) before the command, in this order. */
+  modules?: string[];
+  /** Seconds until the VM is killed and a UserError is thrown; default 300. */
+  timeoutSec?: number;
+  /** Extra kernel command-line words, e.g. ["nokaslr"]. */
+  extraCmdline?: string[];
+  /** A host directory mounted read-write at the same path in the guest. */
+  writableDir?: string;
+  /** Try KVM first (falls back to TCG with a warning); TCG is the default. */
+  kvm?: boolean;
+  /** Called with the command's output (stdout+stderr) as it arrives. */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface VmResult {
+  /** The command's exit status (128+N when a signal N ended it). */
+  exitCode: number;
+  /** The command's stdout+stderr. */
+  output: string;
+  /** The kernel log (the guest's serial console). */
+  console: string;
+  /** From starting QEMU until the command ended. */
+  durationMs: number;
+  /** From starting QEMU until the guest was ready to run the command. */
+  bootMs: number;
+  /** How the guest was run: "tcg" (emulation) or "kvm". */
+  accel: Accel;
+}
+
+export type Accel = "tcg" | "kvm";
