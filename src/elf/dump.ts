@@ -113,8 +113,7 @@ export function specialIndexName(index: number): string {
 
 /** A symbol's display name: section symbols are shown by their section's name. */
 export function symbolDisplayName(sym: ElfSymbol): string {
-  if (sym.name === "" && sym.type === STT.SECTION && typeof sym.section !== "number") return sym.section.name;
-  return sym.name;
+  return sym.displayName;
 }
 
 function dumpSection(s: Section): DumpSection {

@@ -209,7 +209,7 @@ export function removeSections(
     for (const rel of s.relocations ?? []) {
       if (goneSet.has(rel.symbol)) {
         throw new ElfError(
-          `cannot remove section '${(rel.symbol.section as Section).name}': relocation at 0x${rel.offset.toString(16)} in '${s.name}' refers to its symbol '${rel.symbol.name || "(section)"}'`,
+          `cannot remove section '${(rel.symbol.section as Section).name}': relocation at 0x${rel.offset.toString(16)} in '${s.name}' refers to its symbol '${rel.symbol.displayName}'`,
         );
       }
     }

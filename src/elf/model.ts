@@ -104,6 +104,12 @@ export class ElfSymbol {
   get sectionIndex(): number {
     return typeof this.section === "number" ? this.section : this.section.index;
   }
+  /** The name, or for a section symbol (which has none) its section's name. */
+  get displayName(): string {
+    if (this.name === "" && this.type === 3 /* STT_SECTION */ && typeof this.section !== "number")
+      return this.section.name;
+    return this.name;
+  }
   /** The defining section, or null for special indices. */
   get definedIn(): Section | null {
     return typeof this.section === "number" ? null : this.section;
