@@ -6,7 +6,6 @@ import {
   relocTypeName,
   SHF,
   SHN,
-  STT,
   sectionTypeName,
   symbolTypeName,
   visibilityName,
