@@ -5,7 +5,7 @@
 // the line field of a __bug_table entry, is reported as line-only, not as a change.
 import { type DSection, type DSymbol, relocsIn } from "./model.ts";
 import { type Side, renderRelocs, renderTarget } from "./fingerprint.ts";
-import { SHT_NOBITS, isLineMacroCallee, isSpecialStatic, isStringSection } from "./predicates.ts";
+import { SHT_NOBITS, isLineMacroCallee, isPerSiteDataSection, isSpecialStatic, isStringSection } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { Entry } from "./special-sections.ts";
 import type { FuncUnit } from "./units.ts";
@@ -55,6 +55,7 @@ function nextCallTakesLine(side: Side, unit: FuncUnit, from: number): boolean {
     const t = resolveTarget(unit.sec, r);
     if (t.kind === "anon" && isStringSection(t.sec)) continue;
     if (t.kind === "symbol" && isSpecialStatic(t.sym)) continue;
+    if (t.kind === "anon" && isPerSiteDataSection(t.sec.name)) continue;
     const name = t.kind === "external" ? t.name : t.kind === "symbol" ? t.sym.name : renderTarget(side, t, false);
     return isLineMacroCallee(name);
   }

@@ -24,6 +24,7 @@ import type { DiffOptions, DiffResult, FunctionDiff, IgnoredChange, Refusal, Sym
 import { type FuncUnit, functionUnits, rootOf } from "./units.ts";
 import { initCode, noFentry, orphanChange, orphanConstant, unsafeData } from "./verdicts.ts";
 import { checkSpecialEntries } from "./carry.ts";
+import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
 
 export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: DiffOptions = {}): DiffResult {
   const orig = functionUnits(origObj);
@@ -42,6 +43,7 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
   const warnings = [...corr.warnings];
   const sourceFunctions = new Set(options.sourceFunctions ?? []);
   const ctx = { orig, patched, origSide, patchedSide, corr, sourceFunctions };
+  const markers = findMarkers(patchedObj);
 
   // 1. Functions, compared pairwise.
   const reasons = new Map<FuncUnit, string[]>();
@@ -53,6 +55,10 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
     const ou = twin ? orig.funcBySym.get(twin) : undefined;
     if (!ou) {
       isNew.add(pu);
+      continue;
+    }
+    if (markers.ignoredFunctions.has(pu.sym) || markers.ignoredSections.has(pu.sec.name)) {
+      ignored.push({ name: pu.sym.name, reason: "marked to be ignored by the patch author (KPATCH_IGNORE_FUNCTION/SECTION)" });
       continue;
     }
     compared++;
@@ -68,7 +74,8 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
   const users = referencingFunctions(patched.funcs);
   const changedConsts = new Set<DSymbol>();
   for (const p of patchedObj.symbols) {
-    if (p.type !== STT_OBJECT || !p.section) continue;
+    if (p.type !== STT_OBJECT || !p.section || isMarkerSymbol(p) || isMarkerSection(p.section.name)) continue;
+    if (markers.ignoredSections.has(p.section.name)) continue;
     const o = corr.toOrig.get(p);
     if (!o) continue;
     const result = compareObjects(origSide, patchedSide, o, p);
@@ -130,7 +137,7 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
     for (const c of u.children) includeFunc(c);
   };
   for (const u of changed) includeFunc(u);
-  for (const u of isNew) if (u.sym.bind !== STB_LOCAL && !u.parent) includeFunc(u);
+  for (const u of isNew) if ((u.sym.bind !== STB_LOCAL || markers.callbacks.has(u.sym)) && !u.parent && !isMarkerSymbol(u.sym)) includeFunc(u);
   const refs = collectReferences(ctx.patched.funcBySym, corr.toOrig, included, isNew, changedConsts);
 
   // 6. Result.
@@ -138,7 +145,8 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
   const entriesOf = (u: FuncUnit): Entry[] => [u, ...u.children].flatMap((x) => patchedSpecial.byFunc.get(x) ?? []);
   for (const u of patched.funcs) {
     const status = changed.has(u) ? "changed" : isNew.has(u) && included.has(u) ? "new" : undefined;
-    if (!status || (u.parent && !isNew.has(u) && !changed.has(u))) continue;
+    // Child parts are listed under their parent unless they are patched on their own.
+    if (!status || (u.parent && (included.has(rootOf(u)) && rootOf(u) !== u) && !(changed.has(u) && !changed.has(rootOf(u))))) continue;
     const twin = corr.toOrig.get(u.sym);
     functions.push({
       name: u.sym.name,

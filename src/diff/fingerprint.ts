@@ -5,7 +5,7 @@
 // offset, so two builds compare equal exactly when they mean the same thing.
 import { createHash } from "node:crypto";
 import { type DReloc, type DSection, type DSymbol, type DiffObject, relocsIn } from "./model.ts";
-import { isConstantPool, isSpecialStatic, isStringSection, stripNumbers } from "./predicates.ts";
+import { isConstantPool, isPerSiteDataSection, isSpecialStatic, isStringSection, stripNumbers } from "./predicates.ts";
 import { type Target, resolveTarget, stringAt } from "./resolve.ts";
 
 /** One object's side of the comparison. */
@@ -75,6 +75,7 @@ export function renderTarget(side: Side, t: Target, deep: boolean): string {
       return `${symbolKey(side, t.sym)}${signed(t.delta)}`;
     case "anon": {
       const bias = signed(t.raw - t.offset);
+      if (isPerSiteDataSection(t.sec.name)) return `special:${t.sec.name}${bias}`;
       if (isStringSection(t.sec)) return `str:${JSON.stringify(stringAt(t.sec, t.offset))}${bias}`;
       if (isConstantPool(t.sec)) {
         const width = t.sec.entsize > 0 ? t.sec.entsize : 8;

@@ -95,6 +95,16 @@ export function isSpecialStatic(sym: DSymbol): boolean {
   return false;
 }
 
+/**
+ * Anonymous sections that only hold per-call-site flags (WARN_ONCE's `__warned`, printk_once's
+ * `__print_once`, dynamic debug descriptors): they never make a function change and an
+ * included function gets fresh copies.
+ */
+export function isPerSiteDataSection(name: string): boolean {
+  if (name.startsWith(".data..Lubsan") || name.startsWith(".data..L__unnamed_") || name.startsWith(".data.__unnamed_")) return true;
+  return name === ".data.once" || name === ".data..once" || name === ".data.unlikely" || name === ".data..unlikely" || name === "__verbose" || name === "__dyndbg";
+}
+
 /** A static local variable whose name GCC numbered (`count.3`), other than the special ones. */
 export function isNumberedStaticLocal(sym: DSymbol): boolean {
   return sym.type === STT_OBJECT && sym.bind === STB_LOCAL && !isLocalLabel(sym) && sym.name.includes(".") && !isSpecialStatic(sym);

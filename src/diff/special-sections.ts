@@ -19,11 +19,13 @@ export interface SpecialKind {
   compare: boolean;
   /** Byte range of a `__LINE__` field, ignored in comparisons but reported. */
   line?: { offset: number; size: number };
+  /** Relocations every entry has (tells 16-byte from 24-byte jump entries apart). */
+  relocsPerEntry?: number;
 }
 
 export const specialKinds: SpecialKind[] = [
   { name: "__bug_table", sizes: [12, 16, 8, 24], env: "BUG_STRUCT_SIZE", compare: true, line: { offset: 8, size: 2 } },
-  { name: "__jump_table", sizes: [16, 24], env: "JUMP_STRUCT_SIZE", compare: true },
+  { name: "__jump_table", sizes: [16, 24], env: "JUMP_STRUCT_SIZE", compare: true, relocsPerEntry: 3 },
   { name: "__ex_table", sizes: [12, 8, 16], env: "EX_STRUCT_SIZE", compare: true },
   { name: ".altinstructions", sizes: [12, 13, 14, 16], env: "ALT_STRUCT_SIZE", compare: true },
   { name: ".parainstructions", sizes: [16, 24, 12], env: "PARA_STRUCT_SIZE", compare: true },
@@ -60,17 +62,34 @@ export interface SpecialTables {
   sizes: Map<string, number>;
 }
 
-/** Every entry has relocations at the same in-entry offsets: the size is consistent. */
-function sizeFits(sec: DSection, size: number): boolean {
-  if (size <= 0 || sec.size % size !== 0) return false;
+function inEntryOffsets(sec: DSection, size: number, k: number): number[] {
+  return relocsIn(sec, k * size, (k + 1) * size).map((r) => r.offset - k * size);
+}
+
+/**
+ * Strict fit: the size divides the section and every entry has relocations at the same
+ * in-entry offsets (at least `minRelocs` of them).
+ */
+function fitsStrictly(sec: DSection, size: number, minRelocs: number): boolean {
+  if (sec.size % size !== 0) return false;
   if (sec.relocs.length === 0) return true;
-  const pattern = (k: number) =>
-    relocsIn(sec, k * size, (k + 1) * size)
-      .map((r) => r.offset - k * size)
-      .join(",");
-  const first = pattern(0);
-  const count = sec.size / size;
-  for (let k = 1; k < count; k++) if (pattern(k) !== first) return false;
+  const first = inEntryOffsets(sec, size, 0).join(",");
+  if (first.split(",").length < minRelocs) return false;
+  for (let k = 1; k < sec.size / size; k++) if (inEntryOffsets(sec, size, k).join(",") !== first) return false;
+  return true;
+}
+
+/**
+ * Loose fit: every entry's first field points somewhere (a relocation at in-entry offset 0);
+ * the last entry may lack its tail padding (e.g. .parainstructions: 16-byte entries, 12 in the last).
+ */
+function fitsLoosely(sec: DSection, size: number, minRelocs: number): boolean {
+  const count = Math.ceil(sec.size / size);
+  if (sec.relocs.length === 0 || count * size - sec.size >= 8) return false;
+  for (let k = 0; k < count; k++) {
+    const offsets = inEntryOffsets(sec, size, k);
+    if (offsets[0] !== 0 || offsets.length < Math.min(minRelocs, 1)) return false;
+  }
   return true;
 }
 
@@ -78,7 +97,9 @@ export function entrySize(sec: DSection, kind: SpecialKind, overrides: Record<st
   const forced = overrides[kind.name] ?? (kind.env ? overrides[kind.env] : undefined);
   if (forced !== undefined) return forced;
   if (sec.entsize > 0 && sec.size % sec.entsize === 0) return sec.entsize;
-  for (const size of kind.sizes) if (sizeFits(sec, size)) return size;
+  const min = kind.relocsPerEntry ?? 1;
+  for (const size of kind.sizes) if (fitsStrictly(sec, size, min)) return size;
+  for (const size of kind.sizes) if (fitsLoosely(sec, size, min)) return size;
   return 0;
 }
 
@@ -131,13 +152,13 @@ export function specialTables(units: ObjectUnits, overrides: Record<string, numb
       unowned.push({ kind, sec, offset: 0, size: 0 });
       continue;
     }
-    for (let offset = 0, k = 0; offset + size <= sec.size; offset += size, k++) {
+    for (let offset = 0, k = 0; offset < sec.size; offset += size, k++) {
       let owner: FuncUnit | undefined;
       if (kind.name === ".orc_unwind") owner = ipOwners[k];
       else if (kind.name === ".printk_index") owner = printkIndexOwner(units, sec, offset);
       else owner = ownerOf(units, sec, offset, size);
       if (kind.name === ".orc_unwind_ip") ipOwners[k] = owner ?? orcEndOwner(units, sec, offset);
-      add({ kind, sec, offset, size, owner: kind.name === ".orc_unwind_ip" ? ipOwners[k] : owner });
+      add({ kind, sec, offset, size: Math.min(size, sec.size - offset), owner: kind.name === ".orc_unwind_ip" ? ipOwners[k] : owner });
     }
   }
   return { byFunc, unowned, sizes };
