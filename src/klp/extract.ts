@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Cuts the patch object out of a unit compiled with the fix: exactly the included functions
+// (changed, new, their .cold/.part children), the data and constants only they need, their
+// entries of the special sections, and every other reference turned into an undefined symbol
+// that names the running kernel's copy (an exported name, or a `.klp.sym.*` placeholder that
+// src/klp/klp-relocs.ts turns into a livepatch relocation after kbuild has linked the module).
+import {
+  type ElfObject,
+  Symbol as ElfSym,
+  type ElfSymbol,
+  R_X86_64,
+  type Relocation,
+  renumber,
+  type Section,
+  SHF,
+  SHN,
+  SHT,
+  STB,
+  STT,
+} from "../elf/index.ts";
+import { isDroppedSection, ORC_UNWIND_ENTRY, SPECIAL_ENTRY_SIZES } from "./special.ts";
+import { type KernelTarget, klpSymbolName } from "./types.ts";
+
+/** How the extractor reaches symbols that are not part of the included functions. */
+export interface ReferencePolicy {
+  /** True when the symbol (a named one, or a section symbol of an anonymous section) is new
+   * data or a constant the patch must carry itself rather than use the kernel's copy. */
+  copy(symbol: ElfSymbol): boolean;
+  /** The running kernel's symbol a reference means; throws UserError when there is none. */
+  resolve(symbol: ElfSymbol): KernelTarget;
+}
+
+export interface ExtractRequest {
+  /** The patched unit (mutated: pass a freshly read object). */
+  object: ElfObject;
+  /** Patched names of every function that goes in, children included. */
+  functions: string[];
+  /** Functions the stub refers to (redirected ones, callbacks): each gets a global alias. */
+  exported: Array<{ name: string; alias: string }>;
+  policy: ReferencePolicy;
+}
+
+export interface ExtractResult {
+  object: ElfObject;
+  /** Distinct running-kernel symbols the patch refers to. */
+  kernelRefs: KernelTarget[];
+  /** Special or unknown sections dropped, for the report. */
+  notes: string[];
+  /** Sections of the unit carried as new data or constants. */
+  copied: string[];
+}
+
+const PC_RELATIVE = new Set<number>([
+  R_X86_64.PC32,
+  R_X86_64.PLT32,
+  R_X86_64.PC64,
+  R_X86_64.GOTPCREL,
+  R_X86_64.GOTPCRELX,
+  R_X86_64.REX_GOTPCRELX,
+]);
+
+function isNamed(sym: ElfSymbol): boolean {
+  return sym.type === STT.FUNC || sym.type === STT.OBJECT || (sym.type === STT.NOTYPE && sym.name !== "");
+}
+
+/** The named symbol a section-relative reference points at, if the section has any. */
+function namedSymbolAt(
+  obj: ElfObject,
+  bySection: Map<Section, ElfSymbol[]>,
+  sec: Section,
+  rel: Relocation,
+): ElfSymbol | undefined {
+  const candidates = bySection.get(sec) ?? [];
+  if (candidates.length === 0) return undefined;
+  if (candidates.length === 1) return candidates[0];
+  const at = rel.addend + (PC_RELATIVE.has(rel.type) ? 4n : 0n);
+  let best: ElfSymbol | undefined;
+  for (const s of candidates) {
+    if (s.value <= at && at < s.value + (s.size > 0n ? s.size : 1n)) return s;
+    if (s.value <= at && (!best || s.value > best.value)) best = s;
+  }
+  void obj;
+  return best ?? candidates[0];
+}
+
+interface Repoint {
+  rel: Relocation;
+  target: KernelTarget;
+  /** Subtracted from the addend: the named symbol's offset in its section. */
+  delta: bigint;
+}
+
+export function extractPatchObject(req: ExtractRequest): ExtractResult {
+  const obj = req.object;
+  const bySection = new Map<Section, ElfSymbol[]>();
+  for (const s of obj.symbols) {
+    const sec = s.definedIn;
+    if (sec && isNamed(s)) bySection.set(sec, [...(bySection.get(sec) ?? []), s]);
+  }
+  const kept = new Set<Section>();
+  const text = new Set<Section>();
+  const queue: Section[] = [];
+  const keep = (sec: Section) => {
+    if (kept.has(sec)) return;
+    kept.add(sec);
+    queue.push(sec);
+  };
+  for (const name of req.functions) {
+    const sym = obj.symbols.find((s) => s.name === name && s.type === STT.FUNC && s.definedIn);
+    if (!sym?.definedIn) throw new Error(`function ${name} is not defined in the patched object`);
+    text.add(sym.definedIn);
+    keep(sym.definedIn);
+  }
+  const repoints: Repoint[] = [];
+  const copied = new Set<string>();
+  const handle = (rel: Relocation) => {
+    const s = rel.symbol;
+    if (s.index === 0) return;
+    const sec = s.definedIn;
+    if (sec && text.has(sec)) return;
+    if (!sec) {
+      if (s.section === SHN.UNDEF) repoints.push({ rel, target: req.policy.resolve(s), delta: 0n });
+      return; // SHN_ABS and the like resolve to themselves
+    }
+    const named = s.type === STT.SECTION ? namedSymbolAt(obj, bySection, sec, rel) : s;
+    const target = named ?? s;
+    if (!named || req.policy.copy(target)) {
+      copied.add(sec.name);
+      keep(sec);
+      return;
+    }
+    repoints.push({
+      rel,
+      target: req.policy.resolve(target),
+      delta: s.type === STT.SECTION ? named.value : 0n,
+    });
+  };
+  const drain = () => {
+    while (queue.length > 0) {
+      const sec = queue.shift() as Section;
+      for (const rel of obj.relocationsFor(sec)) handle(rel);
+    }
+  };
+  drain();
+  const notes: string[] = [];
+  filterSpecialSections(obj, text, kept, handle, notes);
+  drain();
+
+  const externals = new Map<string, ElfSymbol>();
+  const externalFor = (t: KernelTarget): ElfSymbol => {
+    const name = t.kind === "export" ? t.name : klpSymbolName(t);
+    let sym = externals.get(name);
+    if (!sym) {
+      sym = new ElfSym({
+        name,
+        bind: t.kind === "export" ? STB.GLOBAL : STB.WEAK,
+        type: STT.NOTYPE,
+        section: SHN.UNDEF,
+      });
+      externals.set(name, sym);
+    }
+    return sym;
+  };
+  const kernelRefs = new Map<string, KernelTarget>();
+  for (const r of repoints) {
+    r.rel.symbol = externalFor(r.target);
+    r.rel.addend -= r.delta;
+    kernelRefs.set(r.rel.symbol.name, r.target);
+  }
+  removeUnkept(obj, kept);
+  finishSymbols(obj, [...externals.values()], req.exported);
+  return { object: obj, kernelRefs: [...kernelRefs.values()], notes, copied: [...copied].sort() };
+}
+
+/** Keeps, in each special section, only the entries that point into included functions. */
+function filterSpecialSections(
+  obj: ElfObject,
+  text: Set<Section>,
+  kept: Set<Section>,
+  handle: (rel: Relocation) => void,
+  notes: string[],
+): void {
+  const replacementRanges: Array<[bigint, bigint]> = [];
+  let orcIndices: number[] | null = null;
+  for (const sec of obj.sections) {
+    const size = SPECIAL_ENTRY_SIZES[sec.name];
+    if (size === undefined || sec.isRelocation) continue;
+    const relocs = obj.relocationsFor(sec);
+    const byEntry = new Map<number, Relocation[]>();
+    for (const rel of relocs) {
+      const i = Math.floor(rel.offset / size);
+      byEntry.set(i, [...(byEntry.get(i) ?? []), rel]);
+    }
+    const keptEntries: number[] = [];
+    for (const [i, rels] of [...byEntry.entries()].sort((a, b) => a[0] - b[0])) {
+      if (rels.some((r) => r.symbol.definedIn !== null && text.has(r.symbol.definedIn as Section)))
+        keptEntries.push(i);
+    }
+    if (keptEntries.length === 0) continue;
+    const data = new Uint8Array(keptEntries.length * size);
+    const newRelocs: Relocation[] = [];
+    keptEntries.forEach((entry, j) => {
+      data.set(sec.data.subarray(entry * size, entry * size + size), j * size);
+      for (const rel of byEntry.get(entry) ?? []) {
+        const moved = { ...rel, offset: rel.offset - entry * size + j * size };
+        newRelocs.push(moved);
+        if (sec.name === ".altinstructions" && rel.offset - entry * size === 4) {
+          const len = BigInt(sec.data[entry * size + 11] ?? 0);
+          replacementRanges.push([rel.addend, rel.addend + len]);
+        }
+      }
+    });
+    sec.data = data;
+    sec.size = data.length;
+    const relaSections = obj.relocationSectionsFor(sec);
+    relaSections.forEach((rs, k) => {
+      rs.relocations = k === 0 ? newRelocs : [];
+    });
+    kept.add(sec);
+    for (const rel of newRelocs) handle(rel);
+    if (sec.name === ".orc_unwind_ip") orcIndices = keptEntries;
+  }
+  const orc = obj.sectionByName(".orc_unwind");
+  if (orc && orcIndices) {
+    const idx: number[] = orcIndices;
+    const data = new Uint8Array(idx.length * ORC_UNWIND_ENTRY);
+    idx.forEach((entry, j) =>
+      data.set(
+        orc.data.subarray(entry * ORC_UNWIND_ENTRY, (entry + 1) * ORC_UNWIND_ENTRY),
+        j * ORC_UNWIND_ENTRY,
+      ),
+    );
+    orc.data = data;
+    orc.size = data.length;
+    kept.add(orc);
+  }
+  const repl = obj.sectionByName(".altinstr_replacement");
+  if (repl && replacementRanges.length > 0) {
+    kept.add(repl);
+    for (const rs of obj.relocationSectionsFor(repl)) {
+      // repl_offset is `.long 144f - .`: its addend is the replacement's start. Relocations of
+      // replacements we do not carry would drag in symbols nothing uses.
+      rs.relocations = (rs.relocations ?? []).filter((r) =>
+        replacementRanges.some(([a, b]) => BigInt(r.offset) >= a && BigInt(r.offset) < b),
+      );
+    }
+  }
+  for (const sec of obj.sections) {
+    if (sec.isRelocation || kept.has(sec) || !(sec.flags & SHF.ALLOC) || isDroppedSection(sec.name)) continue;
+    if (
+      SPECIAL_ENTRY_SIZES[sec.name] !== undefined ||
+      sec.name === ".orc_unwind" ||
+      sec.name === ".altinstr_replacement"
+    )
+      continue;
+    const pointsIn = obj
+      .relocationsFor(sec)
+      .some((r) => r.symbol.definedIn !== null && text.has(r.symbol.definedIn as Section));
+    if (
+      pointsIn &&
+      !sec.name.startsWith(".text") &&
+      !sec.name.startsWith(".data") &&
+      !sec.name.startsWith(".rodata")
+    ) {
+      notes.push(`section ${sec.name} refers to an included function and is not carried`);
+    }
+  }
+}
+
+/** Removes every section that is not kept (and the relocation sections of removed ones). */
+function removeUnkept(obj: ElfObject, kept: Set<Section>): void {
+  const symtab = obj.symtab;
+  const keepAlso = new Set<Section | null>([
+    obj.sections[0] ?? null,
+    symtab,
+    symtab?.linkSection ?? null,
+    obj.shstrtab,
+  ]);
+  const survivors = obj.sections.filter((s) => {
+    if (keepAlso.has(s) || kept.has(s)) return true;
+    if (s.isRelocation && s.infoSection && kept.has(s.infoSection)) return (s.relocations?.length ?? 0) > 0;
+    return false;
+  });
+  const survivorSet = new Set(survivors);
+  for (const s of survivors) {
+    if (s.type === SHT.GROUP) s.group = null;
+    if (s.linkSection && !survivorSet.has(s.linkSection)) s.linkSection = null;
+  }
+  obj.sections = survivors.filter((s) => s.type !== SHT.GROUP);
+  obj.symbols = obj.symbols.filter(
+    (sym, i) => i === 0 || (sym.definedIn ? survivorSet.has(sym.definedIn) : sym.section !== SHN.UNDEF),
+  );
+  renumber(obj);
+}
+
+/** Adds the external symbols and the stub's aliases; everything defined becomes local so the
+ * patch cannot clash with, or export over, the running kernel's own globals. */
+function finishSymbols(
+  obj: ElfObject,
+  externals: ElfSymbol[],
+  exported: Array<{ name: string; alias: string }>,
+): void {
+  for (const s of obj.symbols) if (s.definedIn && s.bind !== STB.LOCAL) s.bind = STB.LOCAL;
+  const aliases: ElfSymbol[] = [];
+  for (const e of exported) {
+    const fn = obj.symbols.find((s) => s.name === e.name && s.type === STT.FUNC && s.definedIn);
+    if (!fn) throw new Error(`function ${e.name} is missing from the patch object`);
+    aliases.push(
+      new ElfSym({
+        name: e.alias,
+        bind: STB.GLOBAL,
+        type: STT.FUNC,
+        section: fn.section,
+        value: fn.value,
+        size: fn.size,
+      }),
+    );
+  }
+  obj.symbols = [...obj.symbols, ...externals, ...aliases];
+  renumber(obj);
+}

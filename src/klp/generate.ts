@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The build pipeline behind `hotpatch build`: fix -> affected units compiled twice (the build
+// front end) -> object diff per unit -> refusals stop the build -> run-pre matching and
+// symbol resolution -> one patch object per unit -> stub + kbuild -> klp relocations -> .ko.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type DiffResult, diffObjects, type FunctionDiff } from "../diff/index.ts";
+import { readElf, writeElf } from "../elf/index.ts";
+import { ExitCode, UserError } from "../errors/user-error.ts";
+import { prepareBuildInputs } from "../kernel/build-inputs.ts";
+import type { UnitBuild } from "../kernel/build-types.ts";
+import { matchUnit } from "../kernel/match.ts";
+import { parseSymvers } from "../kernel/symvers.ts";
+import type { TargetPaths } from "../kernel/target-layout.ts";
+import { extractPatchObject } from "./extract.ts";
+import { packageModule, type SignOptions } from "./package.ts";
+import { makePolicy } from "./policy.ts";
+import type { CallbackKind, IncludedFunction, KernelTarget, PatchedObject } from "./types.ts";
+
+export interface BuildRequest {
+  paths: TargetPaths;
+  fixPath: string;
+  name: string;
+  replace: boolean;
+  outPath: string;
+  sign?: SignOptions;
+  /** Times each step; `step` from src/util/progress.ts in the CLI. */
+  step: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+}
+
+export interface BuildRefusalItem {
+  unit: string;
+  name: string;
+  kind: string;
+  reason: string;
+  suggestion?: string;
+}
+
+export interface BuildReport {
+  module: string;
+  name: string;
+  replace: boolean;
+  objects: string[];
+  functions: IncludedFunction[];
+  kernelReferences: Array<KernelTarget & { unit: string }>;
+  klpRelocationSections: Array<{ name: string; relocations: number }>;
+  notes: string[];
+  warnings: string[];
+  signed: boolean;
+  steps: Array<{ name: string; ms: number }>;
+}
+
+/** A build stopped by refusals: exit code 2, one line per refusal. */
+export class BuildRefusedError extends UserError {
+  constructor(readonly refusals: BuildRefusalItem[]) {
+    super(
+      `the fix cannot be live-patched safely (${refusals.length} refusal${refusals.length === 1 ? "" : "s"}).`,
+      refusals.map(
+        (r) => `${r.unit}: ${r.name}: ${r.kind}: ${r.reason}${r.suggestion ? ` (${r.suggestion})` : ""}`,
+      ),
+      ExitCode.REFUSED,
+    );
+  }
+}
+
+export const CALLBACK_NAMES: Record<string, CallbackKind> = {
+  __hotpatch_pre_patch: "pre_patch",
+  __hotpatch_post_patch: "post_patch",
+  __hotpatch_pre_unpatch: "pre_unpatch",
+  __hotpatch_post_unpatch: "post_unpatch",
+};
+
+interface UnitDiff {
+  unit: UnitBuild;
+  diff: DiffResult;
+}
+
+function included(diff: DiffResult): FunctionDiff[] {
+  return diff.functions.filter((f) => f.status === "changed" || f.status === "new");
+}
+
+/** Every patched name that goes in: included functions and their children. */
+function includedNames(diff: DiffResult): string[] {
+  const names = new Set<string>();
+  for (const f of included(diff)) {
+    names.add(f.name);
+    for (const c of f.children) names.add(c);
+  }
+  return [...names];
+}
+
+export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
+  const steps: Array<{ name: string; ms: number }> = [];
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await req.step(name, work);
+    } finally {
+      steps.push({ name, ms: Date.now() - t0 });
+    }
+  };
+  const inputs = await timed("compile affected units (pristine and patched)", () =>
+    prepareBuildInputs(req.paths, req.fixPath),
+  );
+  try {
+    if (inputs.refusals.length > 0) {
+      throw new BuildRefusedError(
+        inputs.refusals.map((r) => ({ unit: r.file, name: r.file, kind: "unsupported", reason: r.reason })),
+      );
+    }
+    const diffs = await timed("diff objects", async () =>
+      inputs.units.map((unit): UnitDiff => {
+        const orig = readElf(readFileSync(unit.pristineObject));
+        const patched = readElf(readFileSync(unit.patchedObject));
+        return { unit, diff: diffObjects(orig, patched) };
+      }),
+    );
+    const refusals = diffs.flatMap(({ unit, diff }) =>
+      diff.refused.map((r) => ({
+        unit: unit.source,
+        name: r.name,
+        kind: r.kind,
+        reason: r.reason,
+        suggestion: r.suggestion,
+      })),
+    );
+    if (refusals.length > 0) throw new BuildRefusedError(refusals);
+    const changing = diffs.filter((d) => d.diff.verdict === "patchable" && included(d.diff).length > 0);
+    if (changing.length === 0) {
+      throw new UserError(
+        "the fix changes no function of the running kernel: there is nothing to live-patch.",
+        [],
+        ExitCode.NO_CHANGE,
+      );
+    }
+    const symvers = parseSymvers(readFileSync(req.paths.symvers, "utf8"));
+    const namespaces = new Set<string>();
+    const objects = new Map<string, PatchedObject>();
+    const functions: IncludedFunction[] = [];
+    const kernelReferences: BuildReport["kernelReferences"] = [];
+    const notes = [...inputs.notes];
+    const warnings: string[] = [];
+    const patchObjects: string[] = [];
+    const outDir = join(inputs.workDir, "patch");
+    mkdirSync(outDir, { recursive: true });
+    await timed("match the running kernel and extract the patch", async () => {
+      for (const [u, { unit, diff }] of changing.entries()) {
+        const obj = objects.get(unit.klpObject) ?? { name: unit.klpObject, functions: [], callbacks: {} };
+        objects.set(unit.klpObject, obj);
+        const redirected = included(diff).filter((f) => f.status === "changed" && !f.parent);
+        const match = await matchUnit(
+          req.paths,
+          unit,
+          redirected.map((f) => f.origName ?? f.name),
+        );
+        const exported: Array<{ name: string; alias: string }> = [];
+        redirected.forEach((f, i) => {
+          const oldName = f.origName ?? f.name;
+          const ref = match.functions.get(oldName) ?? match.resolve(oldName);
+          if (!ref)
+            throw new UserError(`${unit.source}: function '${oldName}' is not in the running kernel.`);
+          const alias = `__hotpatch_u${u}_f${i}`;
+          exported.push({ name: f.name, alias });
+          obj.functions.push({ oldName: ref.name, sympos: ref.sympos, alias });
+          functions.push({
+            name: oldName,
+            object: unit.klpObject,
+            unit: unit.source,
+            status: "changed",
+            reasons: f.reasons,
+            sympos: ref.sympos,
+          });
+        });
+        for (const f of included(diff)) {
+          const cb = CALLBACK_NAMES[f.name];
+          if (cb && f.status === "new") {
+            const alias = `__hotpatch_u${u}_${cb}`;
+            exported.push({ name: f.name, alias });
+            obj.callbacks[cb] = alias;
+            functions.push({
+              name: f.name,
+              object: unit.klpObject,
+              unit: unit.source,
+              status: "callback",
+              reasons: [`${cb} callback`],
+            });
+          } else if (f.status === "new") {
+            functions.push({
+              name: f.name,
+              object: unit.klpObject,
+              unit: unit.source,
+              status: f.parent ? "child" : "new",
+              reasons: f.reasons,
+            });
+          } else if (f.parent) {
+            functions.push({
+              name: f.name,
+              object: unit.klpObject,
+              unit: unit.source,
+              status: "child",
+              reasons: [`part of ${f.parent}`, ...f.reasons],
+            });
+          }
+        }
+        const policy = makePolicy({ diff, unit, match, symvers, namespaces });
+        const result = extractPatchObject({
+          object: readElf(readFileSync(unit.patchedObject)),
+          functions: includedNames(diff),
+          exported,
+          policy,
+        });
+        const file = join(outDir, `patch_${u}.o`);
+        writeFileSync(file, writeElf(result.object));
+        patchObjects.push(file);
+        for (const t of result.kernelRefs) kernelReferences.push({ ...t, unit: unit.source });
+        notes.push(...result.notes.map((n) => `${unit.source}: ${n}`));
+        warnings.push(...diff.warnings.map((w) => `${unit.source}: ${w}`));
+        if (
+          unit.klpObject !== "vmlinux" &&
+          result.kernelRefs.some((t) => t.kind === "klp" && t.objName === unit.klpObject)
+        ) {
+          warnings.push(
+            `${unit.source}: the patch holds livepatch relocations for module ${unit.klpObject}; on Linux 6.1, removing and reloading ${unit.klpObject} while this patch is loaded fails (fixed upstream in 6.3): unload the patch first.`,
+          );
+        }
+      }
+    });
+    const plan = {
+      name: req.name,
+      replace: req.replace,
+      objects: [...objects.values()],
+      patchObjects,
+      namespaces: [...namespaces].sort(),
+    };
+    const packaged = await timed("link the livepatch module (kbuild) and write klp relocations", () =>
+      packageModule(plan, {
+        tree: req.paths.tree,
+        workDir: inputs.workDir,
+        outPath: req.outPath,
+        logFile: join(inputs.workDir, "kbuild.log"),
+        sign: req.sign,
+      }),
+    );
+    return {
+      module: packaged.ko,
+      name: req.name,
+      replace: req.replace,
+      objects: plan.objects.map((o) => o.name),
+      functions,
+      kernelReferences,
+      klpRelocationSections: packaged.klp.sections,
+      notes,
+      warnings,
+      signed: packaged.signed,
+      steps,
+    };
+  } finally {
+    if (!process.env.HOTPATCH_KEEP_WORK) inputs.cleanup();
+  }
+}

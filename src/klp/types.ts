@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Types shared by the livepatch generator: how the patch reaches the running kernel's symbols,
+// what the stub redirects, and what a build reports.
+
+/** A running-kernel symbol the patch refers to. Exported symbols are ordinary undefined
+ * references (the module loader resolves them); everything else is a livepatch relocation. */
+export type KernelTarget =
+  | { kind: "export"; name: string }
+  | { kind: "klp"; objName: string; name: string; sympos: number };
+
+/** `.klp.sym.<objname>.<name>,<sympos>`, the name the livepatch core parses. */
+export function klpSymbolName(t: { objName: string; name: string; sympos: number }): string {
+  return `.klp.sym.${t.objName}.${t.name},${t.sympos}`;
+}
+
+/** One function the patch redirects (klp_func). */
+export interface RedirectedFunction {
+  /** Name in the running kernel (kallsyms). */
+  oldName: string;
+  /** 1-based position among same-named symbols of the object, 0 when unique. */
+  sympos: number;
+  /** Global symbol of the replacement inside the patch module. */
+  alias: string;
+}
+
+export type CallbackKind = "pre_patch" | "post_patch" | "pre_unpatch" | "post_unpatch";
+
+/** One klp_object: vmlinux or a module, with its functions and callbacks. */
+export interface PatchedObject {
+  /** "vmlinux" or the module's underscore name. */
+  name: string;
+  functions: RedirectedFunction[];
+  /** Callback kind -> global alias of the fix's callback function. */
+  callbacks: Partial<Record<CallbackKind, string>>;
+}
+
+/** What goes into the module: the stub's tables and the patch objects to link. */
+export interface ModulePlan {
+  /** Module name (underscores, at most 55 characters). */
+  name: string;
+  replace: boolean;
+  objects: PatchedObject[];
+  /** Patch object files (already extracted) to link into the module. */
+  patchObjects: string[];
+  /** Symbol namespaces of exported symbols the patch uses (MODULE_IMPORT_NS). */
+  namespaces: string[];
+}
+
+/** Why a function went into the patch, for the build report. */
+export interface IncludedFunction {
+  name: string;
+  object: string;
+  unit: string;
+  status: "changed" | "new" | "child" | "callback";
+  reasons: string[];
+  sympos?: number;
+}
