@@ -224,12 +224,12 @@ function filterSpecialSections(
   if (orc && orcIndices) {
     const idx: number[] = orcIndices;
     const data = new Uint8Array(idx.length * ORC_UNWIND_ENTRY);
-    idx.forEach((entry, j) =>
+    idx.forEach((entry, j) => {
       data.set(
         orc.data.subarray(entry * ORC_UNWIND_ENTRY, (entry + 1) * ORC_UNWIND_ENTRY),
         j * ORC_UNWIND_ENTRY,
-      ),
-    );
+      );
+    });
     orc.data = data;
     orc.size = data.length;
     kept.add(orc);

@@ -65,9 +65,9 @@ export function generateStub(plan: ModulePlan): string {
     ...declarations(plan.objects),
     "",
   ];
-  plan.objects.forEach((o, i) => out.push(...funcsTable(o, i), ""));
+  for (const [i, o] of plan.objects.entries()) out.push(...funcsTable(o, i), "");
   out.push("static struct klp_object hp_objs[] = {");
-  plan.objects.forEach((o, i) => out.push(...objectEntry(o, i)));
+  for (const [i, o] of plan.objects.entries()) out.push(...objectEntry(o, i));
   out.push("\t{ }", "};", "");
   out.push(
     "static struct klp_patch hp_patch = {",
