@@ -89,6 +89,8 @@ const SETPRIV = "/usr/bin/setpriv";
  * even when hotpatch itself is SIGKILLed and cannot clean up.
  */
 export function launchArgv(binary: string, args: readonly string[]): [string, string[]] {
-  if (existsSync(SETPRIV)) return [SETPRIV, ["--pdeathsig", "KILL", "--", binary, ...args]];
+  // HOTPATCH_VM_NO_PDEATHSIG=1 leaves only the signal handlers (reaper.ts) on guard: for tests.
+  if (existsSync(SETPRIV) && process.env.HOTPATCH_VM_NO_PDEATHSIG !== "1")
+    return [SETPRIV, ["--pdeathsig", "KILL", "--", binary, ...args]];
   return [binary, [...args]];
 }

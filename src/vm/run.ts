@@ -23,6 +23,7 @@ import { formatSeconds, note, warn } from "../util/progress.ts";
 import { writeRunShare } from "./guest-command.ts";
 import { INIT_FAILURE_PREFIX } from "./init-script.ts";
 import { ensureInitramfs } from "./initramfs.ts";
+import { pvhKernelFor } from "./kernel-image.ts";
 import { ChannelDemux, findTrouble, type GuestReport, lastLines } from "./protocol.ts";
 import { launchArgv, qemuArgs, qemuBinary } from "./qemu.ts";
 import { guardChild } from "./reaper.ts";
@@ -85,19 +86,22 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
   const initramfs = await ensureInitramfs({ release: options.release, modulesDir: options.modulesDir });
   if (initramfs.built)
     note(`vm: built the initramfs for ${options.release} in ${formatSeconds(Date.now() - started)}`);
+  const kernel = options.kaslr
+    ? options.vmlinuz
+    : ((await pvhKernelFor(options.vmlinuz, options.release, options.vmlinux)) ?? options.vmlinuz);
   if (options.kvm) {
     if (!kvmUsable()) {
       warn("/dev/kvm is not usable here; running the VM under TCG emulation instead.");
     } else {
       try {
-        return await boot(checked, initramfs.path, "kvm");
+        return await boot(checked, { kernel, initrd: initramfs.path }, "kvm");
       } catch (error) {
         if (!(error instanceof KvmFailed)) throw error;
         warn(`the VM did not boot under KVM (${error.message}); running it under TCG emulation instead.`);
       }
     }
   }
-  return boot(checked, initramfs.path, "tcg");
+  return boot(checked, { kernel, initrd: initramfs.path }, "tcg");
 }
 
 function listen(server: Server, path: string): Promise<void> {
@@ -207,7 +211,11 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolveExit) => child.once("exit", () => resolveExit()));
 }
 
-async function boot(checked: Checked, initrd: string, accel: Accel): Promise<VmResult> {
+async function boot(
+  checked: Checked,
+  images: { kernel: string; initrd: string },
+  accel: Accel,
+): Promise<VmResult> {
   const { options } = checked;
   const runDir = mkdtempSync(join(tmpdir(), "hotpatch-vm-"));
   const server = createServer();
@@ -224,8 +232,8 @@ async function boot(checked: Checked, initrd: string, accel: Accel): Promise<VmR
     const outputSocket = join(runDir, "output.sock");
     await listen(server, outputSocket);
     const args = qemuArgs({
-      vmlinuz: options.vmlinuz,
-      initrd,
+      vmlinuz: images.kernel,
+      initrd: images.initrd,
       accel,
       runDir,
       outputSocket,

@@ -21,6 +21,17 @@ export interface VmOptions {
   writableDir?: string;
   /** Try KVM first (falls back to TCG with a warning); TCG is the default. */
   kvm?: boolean;
+  /**
+   * The uncompressed ELF image of the same kernel (TargetPaths.vmlinux). Optional: without it
+   * one is unpacked from `vmlinuz` and cached. Booting it directly (PVH) saves ~3 s under TCG.
+   */
+  vmlinux?: string;
+  /**
+   * Boot through the vmlinuz's own decompressor, which places the kernel at a random address
+   * (KASLR) as on real machines; ~3 s slower under TCG. Default false: direct PVH boot, link-time
+   * addresses.
+   */
+  kaslr?: boolean;
   /** Called with the command's output (stdout+stderr) as it arrives. */
   onOutput?: (chunk: string) => void;
 }

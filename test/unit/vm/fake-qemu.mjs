@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: GPL-2.0-only
+// A stand-in for qemu-system-x86_64 (selected with HOTPATCH_QEMU) that plays a guest without
+// booting one, so the harness's plumbing (channels, marks, timeouts, kills, signals) is tested
+// in milliseconds. FAKE_QEMU_MODE picks the script; FAKE_QEMU_PIDFILE receives its pid.
+import { readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+
+const args = process.argv.slice(2);
+const values = (flag) => args.flatMap((arg, i) => (args[i - 1] === flag ? [arg] : []));
+const pathIn = (option) => /(?:^|,)path=((?:[^,]|,,)*)/.exec(option)[1].replaceAll(",,", ",");
+
+const socketPath = pathIn(values("-chardev")[0]);
+const runDir = pathIn(values("-virtfs").find((v) => v.includes("mount_tag=hprun")));
+const nonce = readFileSync(`${runDir}/nonce`, "utf8").trim();
+if (process.env.FAKE_QEMU_PIDFILE) writeFileSync(process.env.FAKE_QEMU_PIDFILE, String(process.pid));
+
+const mark = (kind, value) => `\x1eHP-${nonce}:${kind}:${value}\n`;
+const channel = connect(socketPath);
+const forever = () => setInterval(() => {}, 1 << 30);
+process.stdout.write("[    0.000000] Linux version 0.0.0-fake\r\n");
+
+switch (process.env.FAKE_QEMU_MODE) {
+  case "exit":
+    channel.write(`${mark("ready", 0)}hello from the guest\n${mark("exit", process.env.FAKE_EXIT ?? "7")}`);
+    forever(); // like the real guest, wait to be killed
+    break;
+  case "panic":
+    channel.write(mark("ready", 0));
+    process.stdout.write(
+      "[    4.100000] sysrq: Trigger a crash\r\n[    4.200000] Kernel panic - not syncing: sysrq triggered crash\r\n",
+    );
+    setTimeout(() => process.exit(0), 50); // -no-reboot: QEMU ends when the guest resets
+    break;
+  case "insmod":
+    channel.write(
+      `${mark("ready", 0)}insmod: can't insert 'x.ko': invalid module format\n${mark("insmod-failed", 1)}`,
+    );
+    forever();
+    break;
+  case "quit":
+    process.stderr.write("qemu-system-x86_64: -accel kvm: failed to initialize kvm: No such device\n");
+    process.exit(1);
+    break;
+  default: // "hang"
+    channel.write(`${mark("ready", 0)}still running\n`);
+    forever();
+}

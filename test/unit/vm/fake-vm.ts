@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Test setup for running the real harness against fake-qemu.mjs: a scratch cache, a fake
+// kernel and modules tree, and a way to see whether the fake QEMU process is still alive.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import type { VmOptions } from "../../../src/vm/types.ts";
+import { writeFakeModulesDir } from "./fake-modules.ts";
+
+export const fakeQemu = fileURLToPath(new URL("./fake-qemu.mjs", import.meta.url));
+
+export interface FakeVm {
+  dir: string;
+  pidFile: string;
+  env: Record<string, string>;
+  options: Pick<VmOptions, "vmlinuz" | "modulesDir" | "release">;
+}
+
+export function makeFakeVm(mode: string): FakeVm {
+  const dir = mkdtempSync(join(tmpdir(), "hotpatch-fakevm-"));
+  const modulesDir = join(dir, "lib/modules/0.0.0-fake");
+  writeFakeModulesDir(modulesDir);
+  const vmlinuz = join(dir, "vmlinuz");
+  writeFileSync(vmlinuz, "not a real kernel");
+  mkdirSync(join(dir, "cache"));
+  const pidFile = join(dir, "qemu.pid");
+  const env = {
+    HOTPATCH_CACHE: join(dir, "cache"),
+    HOTPATCH_QEMU: fakeQemu,
+    HOTPATCH_QUIET: "1",
+    FAKE_QEMU_MODE: mode,
+    FAKE_QEMU_PIDFILE: pidFile,
+  };
+  return { dir, pidFile, env, options: { vmlinuz, modulesDir, release: "0.0.0-fake" } };
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie is dead for our purposes.
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await sleep(50);
+  }
+}
+
+export function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(pidFile, "utf8"), 10);
+    return Number.isFinite(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}

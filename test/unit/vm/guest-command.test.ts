@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The command reaches the guest as a script of single-quoted words: run that script with the
+// host's sh and check the program receives exactly the argv it was given.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { execa } from "execa";
+import { UserError } from "../../../src/errors/user-error.ts";
+import { commandScript, shellQuote, writeRunShare } from "../../../src/vm/guest-command.ts";
+
+const NASTY = [
+  "plain",
+  "",
+  "with space",
+  "it's",
+  "'",
+  "$(touch /tmp/pwned)",
+  "`id`",
+  "a\nb",
+  "*",
+  "--",
+  "\\",
+  '"q"',
+  "é ✓",
+];
+
+test("every argument arrives unchanged through the generated script", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-"));
+  try {
+    const printer = "process.stdout.write(JSON.stringify(process.argv.slice(1)))";
+    const script = join(dir, "command.sh");
+    writeFileSync(script, commandScript([process.execPath, "-e", printer, ...NASTY], dir));
+    const result = await execa("sh", [script], { cwd: "/" });
+    assert.deepEqual(JSON.parse(result.stdout), NASTY);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the command starts in the given directory, or / when it does not exist", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-it's-"));
+  try {
+    const script = join(dir, "command.sh");
+    writeFileSync(script, commandScript(["pwd"], dir));
+    assert.equal((await execa("sh", [script], { cwd: "/" })).stdout, dir);
+    writeFileSync(script, commandScript(["pwd"], join(dir, "missing")));
+    assert.equal((await execa("sh", [script], { cwd: "/tmp" })).stdout, "/");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("shellQuote wraps in single quotes", () => {
+  assert.equal(shellQuote("a b"), "'a b'");
+  assert.equal(shellQuote("it's"), "'it'\\''s'");
+});
+
+test("an empty command and NUL bytes are refused", () => {
+  assert.throws(() => commandScript([], "/"), UserError);
+  assert.throws(() => commandScript(["a\0b"], "/"), UserError);
+});
+
+test("the run share holds nonce, script, modules and writable dir; odd paths are refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-"));
+  try {
+    const { nonce } = writeRunShare(dir, {
+      command: ["true"],
+      cwd: "/",
+      modules: ["/a/b.ko", "/c d.ko"],
+      writableDir: "/w",
+    });
+    assert.match(nonce, /^[0-9a-f]{24}$/);
+    assert.equal(readFileSync(join(dir, "nonce"), "utf8"), `${nonce}\n`);
+    assert.equal(readFileSync(join(dir, "modules"), "utf8"), "/a/b.ko\n/c d.ko\n");
+    assert.equal(readFileSync(join(dir, "writable"), "utf8"), "/w\n");
+    assert.throws(
+      () => writeRunShare(dir, { command: ["true"], cwd: "/", modules: ["relative.ko"] }),
+      UserError,
+    );
+    assert.throws(
+      () => writeRunShare(dir, { command: ["true"], cwd: "/", modules: ["/a\nb.ko"] }),
+      UserError,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The harness around QEMU, exercised with a fake QEMU: exit status and output come back
+// through the channel, panics and timeouts are UserErrors with console lines, and no QEMU
+// process survives: not on success, not on a timeout, not when hotpatch gets SIGINT/SIGTERM
+// or is SIGKILLed.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { after, test } from "node:test";
+import { UserError } from "../../../src/errors/user-error.ts";
+import { runInVm } from "../../../src/vm/index.ts";
+import { liveVmCount } from "../../../src/vm/reaper.ts";
+import { alive, type FakeVm, makeFakeVm, readPid, waitFor } from "./fake-vm.ts";
+
+const made: FakeVm[] = [];
+after(() => {
+  for (const vm of made) rmSync(vm.dir, { recursive: true, force: true });
+});
+
+/** Runs `work` with the fake VM's environment set (runInVm reads it), then restores it. */
+async function withFake<T>(mode: string, work: (vm: FakeVm) => Promise<T>): Promise<T> {
+  const vm = makeFakeVm(mode);
+  made.push(vm);
+  const saved = Object.fromEntries(Object.keys(vm.env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vm.env);
+  try {
+    return await work(vm);
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+function assertQemuGone(vm: FakeVm): void {
+  const pid = readPid(vm.pidFile);
+  assert.ok(pid, "the fake QEMU ran");
+  assert.equal(alive(pid), false, `QEMU ${pid} is still running`);
+  assert.equal(liveVmCount(), 0);
+}
+
+test("the command's status, output and console come back, and QEMU is gone", async () => {
+  await withFake("exit", async (vm) => {
+    const chunks: string[] = [];
+    const result = await runInVm({ ...vm.options, command: ["true"], onOutput: (c) => chunks.push(c) });
+    assert.equal(result.exitCode, 7);
+    assert.equal(result.output, "hello from the guest\n");
+    assert.equal(chunks.join(""), result.output);
+    assert.match(result.console, /Linux version 0\.0\.0-fake\n/);
+    assert.equal(result.accel, "tcg");
+    assertQemuGone(vm);
+    assert.ok(existsSync(vm.env.HOTPATCH_CACHE ?? ""), "the initramfs went into the cache");
+  });
+});
+
+test("a guest panic is a UserError with the console's last lines", async () => {
+  await withFake("panic", async (vm) => {
+    await assert.rejects(runInVm({ ...vm.options, command: ["true"] }), (error: Error) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /panicked: .*Kernel panic - not syncing: sysrq triggered crash/);
+      assert.ok(error.details.some((line) => line.includes("sysrq: Trigger a crash")));
+      return true;
+    });
+    assertQemuGone(vm);
+  });
+});
+
+test("a timeout kills QEMU and says so", async () => {
+  await withFake("hang", async (vm) => {
+    const started = Date.now();
+    await assert.rejects(
+      runInVm({ ...vm.options, command: ["true"], timeoutSec: 1 }),
+      /did not finish within 1 s/,
+    );
+    assert.ok(Date.now() - started < 30_000);
+    assertQemuGone(vm);
+  });
+});
+
+test("a module that fails to load is named", async () => {
+  await withFake("insmod", async (vm) => {
+    await assert.rejects(
+      runInVm({ ...vm.options, command: ["true"], modules: [vm.options.vmlinuz] }),
+      (error: Error) =>
+        error instanceof UserError &&
+        error.message.includes(`Loading ${vm.options.vmlinuz} in the VM failed`),
+    );
+    assertQemuGone(vm);
+  });
+});
+
+test("QEMU failing to start is reported with its own message", async () => {
+  await withFake("quit", async (vm) => {
+    await assert.rejects(
+      runInVm({ ...vm.options, command: ["true"] }),
+      /QEMU failed: .*failed to initialize kvm/,
+    );
+  });
+});
+
+test("bad options are UserErrors before anything starts", async () => {
+  await withFake("exit", async (vm) => {
+    await assert.rejects(runInVm({ ...vm.options, command: [] }), UserError);
+    await assert.rejects(runInVm({ ...vm.options, command: ["true"], timeoutSec: 0 }), UserError);
+    await assert.rejects(
+      runInVm({ ...vm.options, command: ["true"], modules: ["/no/such.ko"] }),
+      /does not exist/,
+    );
+    await assert.rejects(
+      runInVm({ ...vm.options, command: ["true"], writableDir: "/no/such/dir" }),
+      /does not exist/,
+    );
+    assert.equal(readPid(vm.pidFile), undefined);
+  });
+});
+
+/** `pdeathsig: false` takes setpriv away, so only the signal handlers can kill QEMU. */
+function startHotpatchLike(vm: FakeVm, { pdeathsig }: { pdeathsig: boolean }): ChildProcess {
+  const script = new URL("./run-fake-vm.ts", import.meta.url).pathname;
+  const { vmlinuz, modulesDir, release } = vm.options;
+  return spawn(process.execPath, ["--import", "tsx", script, vmlinuz, modulesDir, release], {
+    env: { ...process.env, ...vm.env, HOTPATCH_VM_NO_PDEATHSIG: pdeathsig ? "0" : "1" },
+    stdio: "ignore",
+  });
+}
+
+for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
+  test(`${signal} to a process running a VM leaves no QEMU behind`, async () => {
+    const vm = makeFakeVm("hang");
+    made.push(vm);
+    // SIGKILL cannot be handled: only the parent-death signal saves the day there.
+    const child = startHotpatchLike(vm, { pdeathsig: signal === "SIGKILL" });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, sig) => resolve(sig)),
+    );
+    const qemuPid = await waitFor(() => readPid(vm.pidFile));
+    assert.ok(alive(qemuPid));
+    child.kill(signal);
+    assert.equal(await exited, signal, "the process dies of the signal it got");
+    await waitFor(() => (alive(qemuPid) ? undefined : true), 5_000);
+  });
+}
