@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The differ on small C fixtures (test/fixtures/diff/<case>/{orig,patched}.c) compiled on the
+// spot with kernel-like code generation flags (-mcmodel=kernel, -mfentry -pg, function and
+// data sections): one case per rule of issue 4.
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { type DiffResult, diffObjects } from "../../../src/diff/index.ts";
+import { readElf } from "../../../src/elf/index.ts";
+
+const fixtures = fileURLToPath(new URL("../../fixtures/diff", import.meta.url));
+const work = mkdtempSync(join(tmpdir(), "hotpatch-diff-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const kernelFlags = [
+  "-O2", "-mcmodel=kernel", "-fno-pic", "-mno-red-zone", "-mfentry", "-pg", "-mrecord-mcount",
+  "-ffunction-sections", "-fdata-sections", "-fno-strict-aliasing", "-fno-common",
+  "-fno-asynchronous-unwind-tables", "-fno-stack-protector", "-nostdinc", "-c",
+];
+
+/** Both versions are compiled as `unit.c` so that __FILE__ is the same, as in a real rebuild. */
+async function compile(name: string, which: "orig" | "patched"): Promise<Uint8Array> {
+  const dir = join(work, name, which);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(fixtures, name, `${which}.c`), join(dir, "unit.c"));
+  const out = join(work, `${name}.${which}.o`);
+  await execa("gcc", [...kernelFlags, "-I", fixtures, "unit.c", "-o", out], { cwd: dir });
+  return readFileSync(out);
+}
+
+async function diffCase(name: string): Promise<DiffResult> {
+  const [a, b] = await Promise.all([compile(name, "orig"), compile(name, "patched")]);
+  return diffObjects(readElf(a), readElf(b));
+}
+
+const names = (result: DiffResult, status: string) => result.functions.filter((f) => f.status === status).map((f) => f.name).sort();
+
+test("body change: only the changed function, with its __fentry__", async () => {
+  const r = await diffCase("body-change");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["limit_of"]);
+  assert.ok(r.functions.find((f) => f.name === "limit_of")?.hasFentry);
+  assert.ok(r.functions.find((f) => f.name === "limit_of")?.specialEntries.some((e) => e.section === "__mcount_loc"));
+});
+
+test("new function: the caller changes, the callee is new and included", async () => {
+  const r = await diffCase("new-function");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["handle"]);
+  assert.deepEqual(names(r, "new"), ["check_input"]);
+  assert.match(r.functions.find((f) => f.name === "handle")?.reasons.join(";") ?? "", /calls new function check_input/);
+  assert.equal(r.references.find((x) => x.name === "check_input")?.kind, "included");
+});
+
+test("inlined callee: every caller it was inlined into changes, and says so with the fix's function list", async () => {
+  const r = await diffCase("inlined-callee");
+  assert.deepEqual(names(r, "changed"), ["first", "second"]);
+  const hinted = diffObjects(
+    readElf(readFileSync(join(work, "inlined-callee.orig.o"))),
+    readElf(readFileSync(join(work, "inlined-callee.patched.o"))),
+    { sourceFunctions: ["valid"] },
+  );
+  for (const f of hinted.functions.filter((x) => x.status === "changed")) assert.ok(f.reasons.includes("inlines valid"), f.reasons.join(";"));
+});
+
+test("static local: correlated to the running kernel's copy, referenced by its original name", async () => {
+  const r = await diffCase("static-local");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["count_calls"]);
+  const match = r.staticLocals.find((m) => m.orig.startsWith("calls."));
+  assert.ok(match, JSON.stringify(r.staticLocals));
+  const ref = r.references.find((x) => x.origName === match.orig);
+  assert.equal(ref?.kind, "local");
+});
+
+test("string literal: the user changes, the new string is carried as rodata", async () => {
+  const r = await diffCase("string-literal");
+  assert.deepEqual(names(r, "changed"), ["report"]);
+  assert.ok(r.references.some((x) => x.kind === "new-rodata" && x.usedBy.includes("report")));
+});
+
+test("WARN line shift: no change, ignored with the reason", async () => {
+  const r = await diffCase("warn-line-shift");
+  assert.equal(r.verdict, "no-change");
+  assert.deepEqual(r.ignored.map((i) => i.name), ["guarded"]);
+  assert.match(r.ignored[0]?.reason ?? "", /__LINE__/);
+});
+
+test("changed initialised global data: refused as unsafe-data with a suggestion", async () => {
+  const r = await diffCase("data-changed");
+  assert.equal(r.verdict, "refused");
+  const refusal = r.refused.find((x) => x.kind === "unsafe-data");
+  assert.equal(refusal?.name, "limits");
+  assert.match(refusal?.suggestion ?? "", /shadow/);
+});
+
+test("__init change: refused, init code already ran", async () => {
+  const r = await diffCase("init-change");
+  assert.equal(r.verdict, "refused");
+  assert.deepEqual(r.refused.map((x) => [x.kind, x.name]), [["init-code", "setup"]]);
+});
+
+test("notrace change: refused, no __fentry__ to redirect", async () => {
+  const r = await diffCase("notrace-change");
+  assert.equal(r.verdict, "refused");
+  assert.deepEqual(r.refused.map((x) => [x.kind, x.name]), [["no-fentry", "fast_path"]]);
+});
+
+test("rodata constant: a changed const table travels with its users, a new one is carried", async () => {
+  const r = await diffCase("rodata-constant");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["weigh"]);
+  assert.match(r.functions.find((f) => f.name === "weigh")?.reasons.join(";") ?? "", /uses changed constant weights/);
+  assert.deepEqual(names(r, "new"), ["name_of"]);
+  assert.equal(r.references.find((x) => x.name === "weights")?.kind, "new-rodata");
+  assert.equal(r.references.find((x) => x.name === "names")?.kind, "new-rodata");
+});
