@@ -3,7 +3,12 @@
 // work is in src/kernel/prepare.ts.
 import type { Command } from "@commander-js/extra-typings";
 import { formatGB } from "../../kernel/debian-preflight.ts";
-import { diskUsage, listPreparedTargets, prepareTargetDetailed } from "../../kernel/prepare.ts";
+import {
+  diskUsage,
+  listPreparedTargets,
+  prepareTargetDetailed,
+  type TargetManifest,
+} from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { emit, table } from "../output.ts";
@@ -20,24 +25,14 @@ interface TargetSummary {
   prepareSeconds: number;
 }
 
-async function summarize(
-  target: string,
-  root: string,
-  manifest: {
-    release: string;
-    version: string;
-    vermagic: string;
-    preparedAt: string;
-    durationMs: number;
-  },
-): Promise<TargetSummary> {
+function summarize(target: string, root: string, manifest: TargetManifest, size: number): TargetSummary {
   return {
     target,
     release: manifest.release,
     version: manifest.version,
     vermagic: manifest.vermagic,
     root,
-    size: await diskUsage(root),
+    size,
     preparedAt: manifest.preparedAt,
     prepareSeconds: Math.round(manifest.durationMs / 100) / 10,
   };
@@ -55,8 +50,9 @@ export function registerTarget(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (name, options) => {
       const prepared = await prepareTargetDetailed(parseTargetName(name));
+      // The size recorded at prepare time, not a fresh du: a prepared target answers instantly.
       const summary = {
-        ...(await summarize(name, prepared.paths.root, prepared.manifest)),
+        ...summarize(name, prepared.paths.root, prepared.manifest, prepared.manifest.sizes.total),
         reused: prepared.reused,
       };
       emit(options, summary, (s) =>
@@ -73,7 +69,7 @@ export function registerTarget(program: Command): void {
     .action(async (options) => {
       const targets: TargetSummary[] = [];
       for (const t of listPreparedTargets())
-        targets.push(await summarize(t.manifest.target, t.paths.root, t.manifest));
+        targets.push(summarize(t.manifest.target, t.paths.root, t.manifest, await diskUsage(t.paths.root)));
       emit(options, { targets }, ({ targets: list }) =>
         list.length === 0
           ? "no prepared targets: run 'hotpatch target prepare'"
