@@ -10,8 +10,10 @@ import { type ElfObject, type ElfSymbol, Section } from "./model.ts";
 import { renumber, symbolIndexOf } from "./renumber.ts";
 import { type Named, planStringTable, type StringTablePlan } from "./strtab.ts";
 
-/** Largest output we agree to allocate (guards against absurd alignments in edited input). */
-const MAX_OUTPUT = 0x7fffffff;
+/** Largest output, and most alignment padding, we agree to allocate: absurd alignments in
+ * (fuzzed or hostile) input must end in an ElfError, not a gigabyte of zeros. */
+const MAX_OUTPUT = 0x40000000;
+const MAX_PADDING = 64 << 20;
 
 interface Plan {
   contents: Map<Section, Uint8Array>;
