@@ -10,10 +10,20 @@ import { specialEntry } from "./verdicts.ts";
 
 /** Keys whose sites are harmless when inert: tracepoints and dynamic debug. */
 function isInertKey(name: string, section: string | undefined): boolean {
-  return name.startsWith("__tracepoint_") || name.startsWith("__SCK__tp_func_") || section === "__dyndbg" || section === "__verbose" || name.includes("__UNIQUE_ID_ddebug");
+  return (
+    name.startsWith("__tracepoint_") ||
+    name.startsWith("__SCK__tp_func_") ||
+    section === "__dyndbg" ||
+    section === "__verbose" ||
+    name.includes("__UNIQUE_ID_ddebug")
+  );
 }
 
-export function checkSpecialEntries(included: Set<FuncUnit>, tables: SpecialTables, options: DiffOptions): Refusal[] {
+export function checkSpecialEntries(
+  included: Set<FuncUnit>,
+  tables: SpecialTables,
+  options: DiffOptions,
+): Refusal[] {
   const out: Refusal[] = [];
   for (const e of tables.unowned) {
     if (e.size !== 0) continue;
@@ -22,7 +32,13 @@ export function checkSpecialEntries(included: Set<FuncUnit>, tables: SpecialTabl
       const t = resolveTarget(e.sec, r);
       return t.kind === "symbol" && [...included].some((u) => u.sym === t.sym);
     });
-    if (touches) out.push(specialEntry(e.sec.name, `cannot split ${e.sec.name} into entries (size ${e.sec.size} fits no known entry size): its entries for the patched functions cannot be carried`));
+    if (touches)
+      out.push(
+        specialEntry(
+          e.sec.name,
+          `cannot split ${e.sec.name} into entries (size ${e.sec.size} fits no known entry size): its entries for the patched functions cannot be carried`,
+        ),
+      );
   }
   if (options.objectKind !== "module") return out;
   for (const u of included) {

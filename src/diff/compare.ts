@@ -3,14 +3,24 @@
 // symbolically (./fingerprint.ts), and the function's special-section entries. A difference
 // that is only the `__LINE__` immediate passed to a WARN/BUG/might_sleep-like call, or only
 // the line field of a __bug_table entry, is reported as line-only, not as a change.
+
+import { renderRelocs, renderTarget, type Side } from "./fingerprint.ts";
 import { type DSection, type DSymbol, relocsIn } from "./model.ts";
-import { type Side, renderRelocs, renderTarget } from "./fingerprint.ts";
-import { SHT_NOBITS, isLineMacroCallee, isPerSiteDataSection, isSpecialStatic, isStringSection } from "./predicates.ts";
+import {
+  isLineMacroCallee,
+  isPerSiteDataSection,
+  isSpecialStatic,
+  isStringSection,
+  SHT_NOBITS,
+} from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { Entry } from "./special-sections.ts";
 import type { FuncUnit } from "./units.ts";
 
-export type Comparison = { kind: "same" } | { kind: "line-only"; detail: string } | { kind: "changed"; detail: string };
+export type Comparison =
+  | { kind: "same" }
+  | { kind: "line-only"; detail: string }
+  | { kind: "changed"; detail: string };
 
 const MOV_IMM_ESI = 0xbe;
 const MOV_IMM_EDX = 0xba;
@@ -31,7 +41,13 @@ function differingOffsets(a: Uint8Array, b: Uint8Array): number[] {
  * The only differences are inside `mov $imm32,%esi` / `mov $imm32,%edx` whose next call is to
  * a function taking a line number (kpatch's long-standing heuristic, x86_64 argument 2 and 3).
  */
-function lineImmediatesOnly(side: Side, unit: FuncUnit, orig: Uint8Array, patched: Uint8Array, diffs: number[]): boolean {
+function lineImmediatesOnly(
+  side: Side,
+  unit: FuncUnit,
+  orig: Uint8Array,
+  patched: Uint8Array,
+  diffs: number[],
+): boolean {
   const opcodes = new Set<number>();
   for (const d of diffs) {
     let found = -1;
@@ -56,7 +72,8 @@ function nextCallTakesLine(side: Side, unit: FuncUnit, from: number): boolean {
     if (t.kind === "anon" && isStringSection(t.sec)) continue;
     if (t.kind === "symbol" && isSpecialStatic(t.sym)) continue;
     if (t.kind === "anon" && isPerSiteDataSection(t.sec.name)) continue;
-    const name = t.kind === "external" ? t.name : t.kind === "symbol" ? t.sym.name : renderTarget(side, t, false);
+    const name =
+      t.kind === "external" ? t.name : t.kind === "symbol" ? t.sym.name : renderTarget(side, t, false);
     return isLineMacroCallee(name);
   }
   return false;
@@ -101,13 +118,16 @@ export function compareFunctions(
   }
   const diffs = differingOffsets(ob, pb);
   if (diffs.length > 0) {
-    if (!lineImmediatesOnly(patchedSide, pu, ob, pb, diffs)) return { kind: "changed", detail: `code differs at +0x${(diffs[0] ?? 0).toString(16)}` };
+    if (!lineImmediatesOnly(patchedSide, pu, ob, pb, diffs))
+      return { kind: "changed", detail: `code differs at +0x${(diffs[0] ?? 0).toString(16)}` };
     lineOnly = "only the __LINE__ argument of a WARN/might_sleep-like call changed";
   }
   const oe = renderEntries(origSide, origEntries, ou);
   const pe = renderEntries(patchedSide, patchedEntries, pu);
-  if (oe.body.join("\n") !== pe.body.join("\n")) return { kind: "changed", detail: "special-section entries differ" };
-  if (oe.lines.join(",") !== pe.lines.join(",")) lineOnly ??= "only the line number of a WARN/BUG (__bug_table) changed";
+  if (oe.body.join("\n") !== pe.body.join("\n"))
+    return { kind: "changed", detail: "special-section entries differ" };
+  if (oe.lines.join(",") !== pe.lines.join(","))
+    lineOnly ??= "only the line number of a WARN/BUG (__bug_table) changed";
   return lineOnly ? { kind: "line-only", detail: lineOnly } : { kind: "same" };
 }
 
@@ -116,7 +136,8 @@ export function compareObjects(origSide: Side, patchedSide: Side, o: DSymbol, p:
   if (o.size !== p.size) return { kind: "changed", detail: `size ${o.size} -> ${p.size}` };
   const ob = bytesOf(o.section, o.value, o.value + o.size);
   const pb = bytesOf(p.section, p.value, p.value + p.size);
-  if (ob.length !== pb.length) return { kind: "changed", detail: "initial value changed (now zero-initialised or now initialised)" };
+  if (ob.length !== pb.length)
+    return { kind: "changed", detail: "initial value changed (now zero-initialised or now initialised)" };
   const or = renderRelocs(origSide, o.section, relocsIn(o.section, o.value, o.value + o.size), o.value);
   const pr = renderRelocs(patchedSide, p.section, relocsIn(p.section, p.value, p.value + p.size), p.value);
   if (or.join("\n") !== pr.join("\n")) return { kind: "changed", detail: "initial value changed (pointers)" };

@@ -8,8 +8,8 @@
 // Special statics (__warned, __key, __func__, ...) are never paired: the patch gets new ones.
 // String literals and anonymous constants have no symbols; they are compared by content in
 // ./fingerprint.ts instead.
-import type { DSymbol, DiffObject } from "./model.ts";
-import { STT_FUNC, STT_OBJECT, isNumberedStaticLocal, isSpecialStatic, stripNumbers } from "./predicates.ts";
+import type { DiffObject, DSymbol } from "./model.ts";
+import { isNumberedStaticLocal, isSpecialStatic, STT_FUNC, STT_OBJECT, stripNumbers } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { StaticLocalMatch } from "./types.ts";
 import type { FuncUnit, ObjectUnits } from "./units.ts";
@@ -25,7 +25,9 @@ export interface Correlation {
 
 /** Symbols that take part in correlation: defined functions and objects. */
 function isCorrelatable(sym: DSymbol): boolean {
-  return (sym.type === STT_FUNC || sym.type === STT_OBJECT) && sym.section !== undefined && !isSpecialStatic(sym);
+  return (
+    (sym.type === STT_FUNC || sym.type === STT_OBJECT) && sym.section !== undefined && !isSpecialStatic(sym)
+  );
 }
 
 function pair(c: Correlation, orig: DSymbol, patched: DSymbol): void {
@@ -74,7 +76,9 @@ function staticLocalsByReference(c: Correlation, orig: ObjectUnits, patched: Obj
     for (const o of origRefs) {
       if (c.toPatched.has(o)) continue;
       const base = stripNumbers(o.name);
-      const p = patchedRefs.find((s) => !c.toOrig.has(s) && s.type === o.type && stripNumbers(s.name) === base);
+      const p = patchedRefs.find(
+        (s) => !c.toOrig.has(s) && s.type === o.type && stripNumbers(s.name) === base,
+      );
       if (p) {
         pair(c, o, p);
         c.staticLocals.push({ patched: p.name, orig: o.name });
@@ -112,7 +116,9 @@ export function correlate(orig: ObjectUnits, patched: ObjectUnits): Correlation 
   byStrippedName(c, o, p);
   for (const s of p) {
     if (!c.toOrig.has(s) && isNumberedStaticLocal(s)) {
-      c.warnings.push(`static local ${s.name} has no twin in the original object: assumed new (the patch gets its own copy)`);
+      c.warnings.push(
+        `static local ${s.name} has no twin in the original object: assumed new (the patch gets its own copy)`,
+      );
     }
   }
   return c;

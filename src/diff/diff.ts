@@ -2,31 +2,43 @@
 // The differ's pipeline on two indexed objects: correlate, compare functions and data, attach
 // child parts and special-section entries, find what the included functions reference, and
 // decide the verdict. Pure: no files, no kernel tree.
+
+import { checkSpecialEntries } from "./carry.ts";
 import { compareFunctions, compareObjects } from "./compare.ts";
 import { correlate } from "./correlate.ts";
 import { explainChange } from "./explain.ts";
-import { type Side, makeSide } from "./fingerprint.ts";
-import type { DSection, DSymbol, DiffObject } from "./model.ts";
+import { makeSide, type Side } from "./fingerprint.ts";
+import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
+import type { DiffObject, DSection, DSymbol } from "./model.ts";
 import {
-  STB_LOCAL,
-  STT_FUNC,
-  STT_OBJECT,
   isConstantPool,
   isInitOrExitSection,
   isSpecialStatic,
   isStringSection,
   isText,
   isWritable,
+  STB_LOCAL,
+  STT_FUNC,
+  STT_OBJECT,
 } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import { type Entry, specialTables } from "./special-sections.ts";
-import type { DiffOptions, DiffResult, FunctionDiff, IgnoredChange, Refusal, SymbolReference } from "./types.ts";
+import type {
+  DiffOptions,
+  DiffResult,
+  FunctionDiff,
+  IgnoredChange,
+  Refusal,
+  SymbolReference,
+} from "./types.ts";
 import { type FuncUnit, functionUnits, rootOf } from "./units.ts";
 import { initCode, noFentry, orphanChange, orphanConstant, unsafeData } from "./verdicts.ts";
-import { checkSpecialEntries } from "./carry.ts";
-import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
 
-export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: DiffOptions = {}): DiffResult {
+export function diffViews(
+  origObj: DiffObject,
+  patchedObj: DiffObject,
+  options: DiffOptions = {},
+): DiffResult {
   const orig = functionUnits(origObj);
   const patched = functionUnits(patchedObj);
   const corr = correlate(orig, patched);
@@ -58,11 +70,21 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
       continue;
     }
     if (markers.ignoredFunctions.has(pu.sym) || markers.ignoredSections.has(pu.sec.name)) {
-      ignored.push({ name: pu.sym.name, reason: "marked to be ignored by the patch author (KPATCH_IGNORE_FUNCTION/SECTION)" });
+      ignored.push({
+        name: pu.sym.name,
+        reason: "marked to be ignored by the patch author (KPATCH_IGNORE_FUNCTION/SECTION)",
+      });
       continue;
     }
     compared++;
-    const result = compareFunctions(origSide, patchedSide, ou, pu, origSpecial.byFunc.get(ou) ?? [], patchedSpecial.byFunc.get(pu) ?? []);
+    const result = compareFunctions(
+      origSide,
+      patchedSide,
+      ou,
+      pu,
+      origSpecial.byFunc.get(ou) ?? [],
+      patchedSpecial.byFunc.get(pu) ?? [],
+    );
     if (result.kind === "line-only") ignored.push({ name: pu.sym.name, reason: result.detail });
     if (result.kind === "changed") {
       changed.add(pu);
@@ -111,15 +133,16 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
       }
     }
   }
-  for (const u of [...isNew]) if (u.parent && !isNew.has(rootOf(u))) {
-    // a new .cold/.part of an existing function only appears because the parent changed
-    isNew.delete(u);
-    const root = rootOf(u);
-    if (!changed.has(root)) {
-      changed.add(root);
-      reasons.set(root, [...(reasons.get(root) ?? []), `has a new part ${u.sym.name}`]);
+  for (const u of [...isNew])
+    if (u.parent && !isNew.has(rootOf(u))) {
+      // a new .cold/.part of an existing function only appears because the parent changed
+      isNew.delete(u);
+      const root = rootOf(u);
+      if (!changed.has(root)) {
+        changed.add(root);
+        reasons.set(root, [...(reasons.get(root) ?? []), `has a new part ${u.sym.name}`]);
+      }
     }
-  }
 
   // 4. Refusals on changed functions themselves.
   for (const u of changed) {
@@ -137,16 +160,23 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
     for (const c of u.children) includeFunc(c);
   };
   for (const u of changed) includeFunc(u);
-  for (const u of isNew) if ((u.sym.bind !== STB_LOCAL || markers.callbacks.has(u.sym)) && !u.parent && !isMarkerSymbol(u.sym)) includeFunc(u);
+  for (const u of isNew)
+    if ((u.sym.bind !== STB_LOCAL || markers.callbacks.has(u.sym)) && !u.parent && !isMarkerSymbol(u.sym))
+      includeFunc(u);
   const refs = collectReferences(ctx.patched.funcBySym, corr.toOrig, included, isNew, changedConsts);
 
   // 6. Result.
   const functions: FunctionDiff[] = [];
-  const entriesOf = (u: FuncUnit): Entry[] => [u, ...u.children].flatMap((x) => patchedSpecial.byFunc.get(x) ?? []);
+  const entriesOf = (u: FuncUnit): Entry[] =>
+    [u, ...u.children].flatMap((x) => patchedSpecial.byFunc.get(x) ?? []);
   for (const u of patched.funcs) {
     const status = changed.has(u) ? "changed" : isNew.has(u) && included.has(u) ? "new" : undefined;
     // Child parts are listed under their parent unless they are patched on their own.
-    if (!status || (u.parent && (included.has(rootOf(u)) && rootOf(u) !== u) && !(changed.has(u) && !changed.has(rootOf(u))))) continue;
+    if (
+      !status ||
+      (u.parent && included.has(rootOf(u)) && rootOf(u) !== u && !(changed.has(u) && !changed.has(rootOf(u))))
+    )
+      continue;
     const twin = corr.toOrig.get(u.sym);
     functions.push({
       name: u.sym.name,
@@ -158,12 +188,26 @@ export function diffViews(origObj: DiffObject, patchedObj: DiffObject, options: 
       children: u.children.map((c) => c.sym.name),
       ...(u.parent ? { parent: u.parent.sym.name } : {}),
       hasFentry: u.hasFentry,
-      specialEntries: entriesOf(u).map((e) => ({ section: e.sec.name, offset: e.offset, size: e.size, function: u.sym.name })),
+      specialEntries: entriesOf(u).map((e) => ({
+        section: e.sec.name,
+        offset: e.offset,
+        size: e.size,
+        function: u.sym.name,
+      })),
     });
   }
   for (const ou of orig.funcs) {
     if (ou.parent || corr.toPatched.has(ou.sym)) continue;
-    functions.push({ name: ou.sym.name, status: "removed", reasons: ["no longer in the object (removed or inlined)"], symbolIndex: ou.sym.index, section: ou.sec.name, children: [], hasFentry: ou.hasFentry, specialEntries: [] });
+    functions.push({
+      name: ou.sym.name,
+      status: "removed",
+      reasons: ["no longer in the object (removed or inlined)"],
+      symbolIndex: ou.sym.index,
+      section: ou.sec.name,
+      children: [],
+      hasFentry: ou.hasFentry,
+      specialEntries: [],
+    });
   }
   refused.push(...checkSpecialEntries(included, patchedSpecial, options));
 
@@ -224,9 +268,11 @@ function collectReferences(
   };
   const classify = (from: DSection, t: ReturnType<typeof resolveTarget>, user: string) => {
     if (t.kind === "none") return;
-    if (t.kind === "external") return add(`ext:${t.name}`, { name: t.name, kind: "global", type: "notype" }, user);
+    if (t.kind === "external")
+      return add(`ext:${t.name}`, { name: t.name, kind: "global", type: "notype" }, user);
     if (t.kind === "anon") {
-      const kind = isStringSection(t.sec) || isConstantPool(t.sec) || !isWritable(t.sec) ? "new-rodata" : "new-data";
+      const kind =
+        isStringSection(t.sec) || isConstantPool(t.sec) || !isWritable(t.sec) ? "new-rodata" : "new-data";
       if (isText(t.sec) && !isText(from)) return;
       return add(`sec:${t.sec.name}`, { name: t.sec.name, kind, type: "section" }, user);
     }
@@ -234,19 +280,36 @@ function collectReferences(
     const type = sym.type === STT_FUNC ? "func" : "object";
     const unit = funcBySym.get(sym);
     if (unit) {
-      if (included.has(unit)) return add(`sym:${sym.index}`, { name: sym.name, kind: "included", type }, user);
+      if (included.has(unit))
+        return add(`sym:${sym.index}`, { name: sym.name, kind: "included", type }, user);
       if (isNew.has(unit)) {
         included.add(unit);
         queue.push(unit);
-        for (const c of unit.children) if (!included.has(c)) (included.add(c), queue.push(c));
+        for (const c of unit.children) {
+          if (included.has(c)) continue;
+          included.add(c);
+          queue.push(c);
+        }
         return add(`sym:${sym.index}`, { name: sym.name, kind: "included", type }, user);
       }
     }
     const twin = toOrig.get(sym);
-    if (twin && !isSpecialStatic(sym) && !(sym.type === STT_OBJECT && !isWritable(sym.section) && changedConst.has(sym))) {
-      return add(`sym:${sym.index}`, { name: sym.name, origName: twin.name, kind: sym.bind === STB_LOCAL ? "local" : "global", type }, user);
+    if (
+      twin &&
+      !isSpecialStatic(sym) &&
+      !(sym.type === STT_OBJECT && !isWritable(sym.section) && changedConst.has(sym))
+    ) {
+      return add(
+        `sym:${sym.index}`,
+        { name: sym.name, origName: twin.name, kind: sym.bind === STB_LOCAL ? "local" : "global", type },
+        user,
+      );
     }
-    add(`sym:${sym.index}`, { name: sym.name, kind: isWritable(sym.section) ? "new-data" : "new-rodata", type }, user);
+    add(
+      `sym:${sym.index}`,
+      { name: sym.name, kind: isWritable(sym.section) ? "new-data" : "new-rodata", type },
+      user,
+    );
     visitData(sym, user);
   };
   for (let i = 0; i < queue.length; i++) {
@@ -257,11 +320,24 @@ function collectReferences(
 }
 
 /** Executable sections without any function symbol (assembly, unnamed code) that changed. */
-function orphanSections(origObj: DiffObject, patchedObj: DiffObject, origSide: Side, patchedSide: Side): Refusal[] {
+function orphanSections(
+  origObj: DiffObject,
+  patchedObj: DiffObject,
+  origSide: Side,
+  patchedSide: Side,
+): Refusal[] {
   const out: Refusal[] = [];
   for (const p of patchedObj.sections) {
     if (!isText(p) || p.symbols.some((s) => s.type === STT_FUNC)) continue;
-    if (p.name === ".altinstr_replacement" || p.name === ".fixup" || p.name === ".altinstr_aux" || p.name.startsWith(".text..refcount") || p.name === ".static_call.text" || p.name === ".noinstr.text" && p.size === 0) continue;
+    if (
+      p.name === ".altinstr_replacement" ||
+      p.name === ".fixup" ||
+      p.name === ".altinstr_aux" ||
+      p.name.startsWith(".text..refcount") ||
+      p.name === ".static_call.text" ||
+      (p.name === ".noinstr.text" && p.size === 0)
+    )
+      continue;
     const o = origObj.sectionByName.get(p.name);
     if (!o) {
       if (p.size > 0) out.push(orphanChange(p.name));
@@ -273,7 +349,12 @@ function orphanSections(origObj: DiffObject, patchedObj: DiffObject, origSide: S
       o.relocs.length === p.relocs.length &&
       o.relocs.every((r, i) => {
         const q = p.relocs[i];
-        return q !== undefined && r.offset === q.offset && r.type === q.type && keyOf(origSide, o, r) === keyOf(patchedSide, p, q);
+        return (
+          q !== undefined &&
+          r.offset === q.offset &&
+          r.type === q.type &&
+          keyOf(origSide, o, r) === keyOf(patchedSide, p, q)
+        );
       });
     if (!same) out.push(orphanChange(p.name));
   }

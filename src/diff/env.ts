@@ -2,7 +2,14 @@
 // Special-section entry sizes from the environment, named as kpatch names them
 // (BUG_STRUCT_SIZE, JUMP_STRUCT_SIZE, EX_STRUCT_SIZE, ALT_STRUCT_SIZE, PARA_STRUCT_SIZE,
 // STATIC_CALL_STRUCT_SIZE), for objects of kernels whose layouts detection cannot tell apart.
-const names = ["BUG_STRUCT_SIZE", "JUMP_STRUCT_SIZE", "EX_STRUCT_SIZE", "ALT_STRUCT_SIZE", "PARA_STRUCT_SIZE", "STATIC_CALL_STRUCT_SIZE"];
+const names = [
+  "BUG_STRUCT_SIZE",
+  "JUMP_STRUCT_SIZE",
+  "EX_STRUCT_SIZE",
+  "ALT_STRUCT_SIZE",
+  "PARA_STRUCT_SIZE",
+  "STATIC_CALL_STRUCT_SIZE",
+];
 
 export function entrySizesFromEnv(env: Record<string, string | undefined>): Record<string, number> {
   const out: Record<string, number> = {};

@@ -3,10 +3,11 @@
 // ("inlines X"), a call that appeared or disappeared, a changed constant it uses, a changed
 // child part. Binary evidence first; the fix's own list of touched functions (if given) only
 // names which inlined callee the change most likely came from.
+
+import type { Correlation } from "./correlate.ts";
 import type { Side } from "./fingerprint.ts";
 import { STT_FUNC } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
-import type { Correlation } from "./correlate.ts";
 import type { FuncUnit, ObjectUnits } from "./units.ts";
 
 function calledNames(unit: FuncUnit, side: Side): Map<string, string> {
@@ -16,7 +17,12 @@ function calledNames(unit: FuncUnit, side: Side): Map<string, string> {
     for (const r of u.relocs) {
       const t = resolveTarget(u.sec, r);
       if (t.kind === "external") out.set(`ext:${t.name}`, t.name);
-      else if (t.kind === "symbol" && t.sym.type === STT_FUNC && t.sym !== u.sym && !u.children.some((c) => c.sym === t.sym)) {
+      else if (
+        t.kind === "symbol" &&
+        t.sym.type === STT_FUNC &&
+        t.sym !== u.sym &&
+        !u.children.some((c) => c.sym === t.sym)
+      ) {
         out.set(side.canonical(t.sym), t.sym.name);
       }
     }

@@ -4,9 +4,15 @@
 // text, a constant's bytes, or an anonymous chunk's content), never as an index or a layout
 // offset, so two builds compare equal exactly when they mean the same thing.
 import { createHash } from "node:crypto";
-import { type DReloc, type DSection, type DSymbol, type DiffObject, relocsIn } from "./model.ts";
-import { isConstantPool, isPerSiteDataSection, isSpecialStatic, isStringSection, stripNumbers } from "./predicates.ts";
-import { type Target, resolveTarget, stringAt } from "./resolve.ts";
+import { type DiffObject, type DReloc, type DSection, type DSymbol, relocsIn } from "./model.ts";
+import {
+  isConstantPool,
+  isPerSiteDataSection,
+  isSpecialStatic,
+  isStringSection,
+  stripNumbers,
+} from "./predicates.ts";
+import { resolveTarget, stringAt, type Target } from "./resolve.ts";
 
 /** One object's side of the comparison. */
 export interface Side {
@@ -60,7 +66,8 @@ function chunkKey(side: Side, sec: DSection, offset: number): string {
   }
   const h = createHash("sha1");
   if (sec.data.length > 0 && offset >= 0 && end <= sec.data.length) h.update(sec.data.subarray(offset, end));
-  for (const r of relocsIn(sec, offset, end)) h.update(`|${r.offset - offset}:${r.type}:${targetKey(side, sec, r, false)}`);
+  for (const r of relocsIn(sec, offset, end))
+    h.update(`|${r.offset - offset}:${r.type}:${targetKey(side, sec, r, false)}`);
   return `${stripNumbers(sec.name)}#${h.digest("hex").slice(0, 16)}`;
 }
 

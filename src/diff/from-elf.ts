@@ -2,7 +2,7 @@
 // Builds the differ's indexed view (./model.ts) from the ELF layer's model. Numbers only:
 // values, sizes and addends of relocatable kernel objects fit in 2^53 (addends may be negative).
 import { type ElfObject, type ElfSymbol, SHT } from "../elf/index.ts";
-import { type DReloc, type DSection, type DSymbol, type DiffObject, finishObject } from "./model.ts";
+import { type DiffObject, type DReloc, type DSection, type DSymbol, finishObject } from "./model.ts";
 import { STT_FUNC, STT_OBJECT } from "./predicates.ts";
 
 export function fromElf(elf: ElfObject): DiffObject {
@@ -40,7 +40,8 @@ export function fromElf(elf: ElfObject): DiffObject {
     };
     symbols.push(sym);
     symByElf.set(e, sym);
-    if (sym.section && (sym.type === STT_FUNC || sym.type === STT_OBJECT) && e.index !== 0) sym.section.symbols.push(sym);
+    if (sym.section && (sym.type === STT_FUNC || sym.type === STT_OBJECT) && e.index !== 0)
+      sym.section.symbols.push(sym);
   }
   for (const s of elf.sections) {
     if (s.type !== SHT.RELA || !s.infoSection || !s.relocations) continue;

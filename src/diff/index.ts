@@ -6,10 +6,10 @@ import { diffViews } from "./diff.ts";
 import { fromElf } from "./from-elf.ts";
 import type { DiffOptions, DiffResult } from "./types.ts";
 
-export type * from "./types.ts";
 export { diffViews } from "./diff.ts";
-export { fromElf } from "./from-elf.ts";
 export { entrySizesFromEnv } from "./env.ts";
+export { fromElf } from "./from-elf.ts";
+export type * from "./types.ts";
 
 /** Compares two builds of one unit. Pure: same inputs, same result; never touches files. */
 export function diffObjects(orig: ElfObject, patched: ElfObject, options: DiffOptions = {}): DiffResult {

@@ -3,7 +3,7 @@
 // compatibility): KPATCH_IGNORE_FUNCTION / KPATCH_IGNORE_SECTION, and load/unload callbacks
 // (`.kpatch.callbacks.*`, or hotpatch's own `.hotpatch.callbacks.*`). They arrive as sections
 // whose relocations name the function or section concerned.
-import type { DSymbol, DiffObject } from "./model.ts";
+import type { DiffObject, DSymbol } from "./model.ts";
 import { STT_FUNC } from "./predicates.ts";
 import { resolveTarget, stringAt } from "./resolve.ts";
 
@@ -15,7 +15,11 @@ export interface Markers {
 
 /** Helper symbols the marker macros create; never functions or data of the patch. */
 export function isMarkerSymbol(sym: DSymbol): boolean {
-  return sym.name.startsWith("__kpatch_") || sym.name.startsWith("__UNIQUE_ID_kpatch_") || sym.name.startsWith("__hotpatch_");
+  return (
+    sym.name.startsWith("__kpatch_") ||
+    sym.name.startsWith("__UNIQUE_ID_kpatch_") ||
+    sym.name.startsWith("__hotpatch_")
+  );
 }
 
 export function isMarkerSection(name: string): boolean {
@@ -29,8 +33,10 @@ export function findMarkers(obj: DiffObject): Markers {
     for (const r of sec.relocs) {
       const t = resolveTarget(sec, r);
       if (sec.name === ".kpatch.ignore.functions" && t.kind === "symbol") m.ignoredFunctions.add(t.sym);
-      else if (sec.name === ".kpatch.ignore.sections" && t.kind === "anon") m.ignoredSections.add(stringAt(t.sec, t.offset));
-      else if (sec.name.includes(".callbacks.") && t.kind === "symbol" && t.sym.type === STT_FUNC) m.callbacks.add(t.sym);
+      else if (sec.name === ".kpatch.ignore.sections" && t.kind === "anon")
+        m.ignoredSections.add(stringAt(t.sec, t.offset));
+      else if (sec.name.includes(".callbacks.") && t.kind === "symbol" && t.sym.type === STT_FUNC)
+        m.callbacks.add(t.sym);
     }
   }
   return m;

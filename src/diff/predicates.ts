@@ -75,7 +75,18 @@ export function hasNumberSuffix(name: string): boolean {
   return /\.\d+$/.test(name);
 }
 
-const specialStaticNames = ["__key", "__warned", "__already_done", "__func__", "__FUNCTION__", "_rs", "CSWTCH", "_entry", "__print_once", "__done"];
+const specialStaticNames = [
+  "__key",
+  "__warned",
+  "__already_done",
+  "__func__",
+  "__FUNCTION__",
+  "_rs",
+  "CSWTCH",
+  "_entry",
+  "__print_once",
+  "__done",
+];
 
 /**
  * Static locals the kernel's macros create per call site (lockdep keys, WARN_ONCE flags,
@@ -85,7 +96,13 @@ const specialStaticNames = ["__key", "__warned", "__already_done", "__func__", "
 export function isSpecialStatic(sym: DSymbol): boolean {
   if (sym.type !== STT_OBJECT || sym.bind !== STB_LOCAL) return false;
   const secName = sym.section?.name ?? "";
-  if (secName === "__verbose" || secName === "__dyndbg" || secName === ".data.once" || secName === ".data..once") return true;
+  if (
+    secName === "__verbose" ||
+    secName === "__dyndbg" ||
+    secName === ".data.once" ||
+    secName === ".data..once"
+  )
+    return true;
   if (secName.startsWith(".data..L__unnamed_") || secName.startsWith(".data.__unnamed_")) return true;
   if (sym.name.startsWith("__UNIQUE_ID_ddebug") || sym.name.includes(".__UNIQUE_ID_ddebug")) return true;
   for (const base of specialStaticNames) {
@@ -101,13 +118,31 @@ export function isSpecialStatic(sym: DSymbol): boolean {
  * included function gets fresh copies.
  */
 export function isPerSiteDataSection(name: string): boolean {
-  if (name.startsWith(".data..Lubsan") || name.startsWith(".data..L__unnamed_") || name.startsWith(".data.__unnamed_")) return true;
-  return name === ".data.once" || name === ".data..once" || name === ".data.unlikely" || name === ".data..unlikely" || name === "__verbose" || name === "__dyndbg";
+  if (
+    name.startsWith(".data..Lubsan") ||
+    name.startsWith(".data..L__unnamed_") ||
+    name.startsWith(".data.__unnamed_")
+  )
+    return true;
+  return (
+    name === ".data.once" ||
+    name === ".data..once" ||
+    name === ".data.unlikely" ||
+    name === ".data..unlikely" ||
+    name === "__verbose" ||
+    name === "__dyndbg"
+  );
 }
 
 /** A static local variable whose name GCC numbered (`count.3`), other than the special ones. */
 export function isNumberedStaticLocal(sym: DSymbol): boolean {
-  return sym.type === STT_OBJECT && sym.bind === STB_LOCAL && !isLocalLabel(sym) && sym.name.includes(".") && !isSpecialStatic(sym);
+  return (
+    sym.type === STT_OBJECT &&
+    sym.bind === STB_LOCAL &&
+    !isLocalLabel(sym) &&
+    sym.name.includes(".") &&
+    !isSpecialStatic(sym)
+  );
 }
 
 /** Sections whose differences never matter for a live patch. */

@@ -4,7 +4,14 @@
 // warnings). Both come from the same result object.
 import { table } from "../cli/output.ts";
 import { ExitCode } from "../errors/user-error.ts";
-import type { DiffResult, FunctionDiff, IgnoredChange, Refusal, StaticLocalMatch, SymbolReference } from "./types.ts";
+import type {
+  DiffResult,
+  FunctionDiff,
+  IgnoredChange,
+  Refusal,
+  StaticLocalMatch,
+  SymbolReference,
+} from "./types.ts";
 
 export interface DiffJsonEntry {
   name: string;
@@ -31,7 +38,11 @@ export interface DiffJson {
 }
 
 export function exitCodeOf(result: DiffResult): ExitCode {
-  return result.verdict === "refused" ? ExitCode.REFUSED : result.verdict === "no-change" ? ExitCode.NO_CHANGE : ExitCode.OK;
+  return result.verdict === "refused"
+    ? ExitCode.REFUSED
+    : result.verdict === "no-change"
+      ? ExitCode.NO_CHANGE
+      : ExitCode.OK;
 }
 
 function entry(f: FunctionDiff): DiffJsonEntry {
@@ -52,7 +63,9 @@ export function toJson(result: DiffResult): DiffJson {
     exitCode: exitCodeOf(result),
     changed: result.functions.filter((f) => f.status === "changed").map(entry),
     new: result.functions.filter((f) => f.status === "new").map(entry),
-    removed: result.functions.filter((f) => f.status === "removed").map((f) => ({ name: f.name, reason: f.reasons.join("; ") })),
+    removed: result.functions
+      .filter((f) => f.status === "removed")
+      .map((f) => ({ name: f.name, reason: f.reasons.join("; ") })),
     ignored: result.ignored,
     refused: result.refused,
     references: result.references,
@@ -70,7 +83,10 @@ const verdictLine: Record<DiffResult["verdict"], string> = {
 
 export function renderText(json: DiffJson): string {
   const out: string[] = [];
-  const rows = [...json.changed.map((f) => ["changed", f.name, f.reason]), ...json.new.map((f) => ["new", f.name, f.reason])];
+  const rows = [
+    ...json.changed.map((f) => ["changed", f.name, f.reason]),
+    ...json.new.map((f) => ["new", f.name, f.reason]),
+  ];
   if (rows.length > 0) out.push(table([["STATUS", "FUNCTION", "REASON"], ...rows]), "");
   if (json.refused.length > 0) {
     out.push("refused:");
@@ -88,7 +104,9 @@ export function renderText(json: DiffJson): string {
   }
   for (const w of json.warnings) out.push(`warning: ${w}`);
   const locals = json.references.filter((r) => r.kind === "local").length;
-  out.push(`${json.stats.compared} functions compared, ${json.changed.length} changed, ${json.new.length} new, ${locals} local symbols referenced in the running kernel`);
+  out.push(
+    `${json.stats.compared} functions compared, ${json.changed.length} changed, ${json.new.length} new, ${locals} local symbols referenced in the running kernel`,
+  );
   out.push(verdictLine[json.verdict]);
   return out.join("\n");
 }

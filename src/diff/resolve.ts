@@ -3,7 +3,7 @@
 // symbol (plus a delta), an external name, or an anonymous place in a section (string
 // literal, constant pool entry, switch table, alternative replacement) given by offset.
 import { type DReloc, type DSection, type DSymbol, symbolAt } from "./model.ts";
-import { STT_FUNC, STT_OBJECT, isText } from "./predicates.ts";
+import { isText, STT_FUNC, STT_OBJECT } from "./predicates.ts";
 
 const R_PC32 = 2;
 const R_PLT32 = 4;
@@ -19,7 +19,13 @@ export type Target =
 
 /** True for PC-relative 32-bit fields, whose addend is biased by the bytes after the field. */
 export function isPcRelative32(type: number): boolean {
-  return type === R_PC32 || type === R_PLT32 || type === R_GOTPCREL || type === R_GOTPCRELX || type === R_REX_GOTPCRELX;
+  return (
+    type === R_PC32 ||
+    type === R_PLT32 ||
+    type === R_GOTPCREL ||
+    type === R_GOTPCRELX ||
+    type === R_REX_GOTPCRELX
+  );
 }
 
 /**

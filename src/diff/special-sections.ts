@@ -4,8 +4,8 @@
 // thunk sites, mcount locations, ORC unwind data, printk index). Each entry belongs to the
 // function whose code its first code-pointing relocation lands in; the module generator must
 // carry exactly the entries of the functions it includes.
-import { type DSection, type DiffObject, relocsIn } from "./model.ts";
-import { STT_OBJECT, isText } from "./predicates.ts";
+import { type DiffObject, type DSection, relocsIn } from "./model.ts";
+import { isText, STT_OBJECT } from "./predicates.ts";
 import { resolveTarget, stringAt } from "./resolve.ts";
 import type { FuncUnit, ObjectUnits } from "./units.ts";
 
@@ -24,7 +24,13 @@ export interface SpecialKind {
 }
 
 export const specialKinds: SpecialKind[] = [
-  { name: "__bug_table", sizes: [12, 16, 8, 24], env: "BUG_STRUCT_SIZE", compare: true, line: { offset: 8, size: 2 } },
+  {
+    name: "__bug_table",
+    sizes: [12, 16, 8, 24],
+    env: "BUG_STRUCT_SIZE",
+    compare: true,
+    line: { offset: 8, size: 2 },
+  },
   { name: "__jump_table", sizes: [16, 24], env: "JUMP_STRUCT_SIZE", compare: true, relocsPerEntry: 3 },
   { name: "__ex_table", sizes: [12, 8, 16], env: "EX_STRUCT_SIZE", compare: true },
   { name: ".altinstructions", sizes: [12, 13, 14, 16], env: "ALT_STRUCT_SIZE", compare: true },
@@ -75,7 +81,8 @@ function fitsStrictly(sec: DSection, size: number, minRelocs: number): boolean {
   if (sec.relocs.length === 0) return true;
   const first = inEntryOffsets(sec, size, 0).join(",");
   if (first.split(",").length < minRelocs) return false;
-  for (let k = 1; k < sec.size / size; k++) if (inEntryOffsets(sec, size, k).join(",") !== first) return false;
+  for (let k = 1; k < sec.size / size; k++)
+    if (inEntryOffsets(sec, size, k).join(",") !== first) return false;
   return true;
 }
 
@@ -142,7 +149,9 @@ export function specialTables(units: ObjectUnits, overrides: Record<string, numb
     if (list) list.push(e);
     else byFunc.set(e.owner, [e]);
   };
-  const ordered = [...obj.sections].sort((a, b) => (a.name === ".orc_unwind" ? 1 : 0) - (b.name === ".orc_unwind" ? 1 : 0));
+  const ordered = [...obj.sections].sort(
+    (a, b) => (a.name === ".orc_unwind" ? 1 : 0) - (b.name === ".orc_unwind" ? 1 : 0),
+  );
   for (const sec of ordered) {
     const kind = specialKindByName.get(sec.name);
     if (!kind || sec.size === 0) continue;
@@ -158,7 +167,13 @@ export function specialTables(units: ObjectUnits, overrides: Record<string, numb
       else if (kind.name === ".printk_index") owner = printkIndexOwner(units, sec, offset);
       else owner = ownerOf(units, sec, offset, size);
       if (kind.name === ".orc_unwind_ip") ipOwners[k] = owner ?? orcEndOwner(units, sec, offset);
-      add({ kind, sec, offset, size: Math.min(size, sec.size - offset), owner: kind.name === ".orc_unwind_ip" ? ipOwners[k] : owner });
+      add({
+        kind,
+        sec,
+        offset,
+        size: Math.min(size, sec.size - offset),
+        owner: kind.name === ".orc_unwind_ip" ? ipOwners[k] : owner,
+      });
     }
   }
   return { byFunc, unowned, sizes };

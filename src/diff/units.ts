@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The functions of one object as units of comparison: byte range, relocations, child parts
 // (.cold/.part.N) linked to their parent, and whether ftrace can redirect them.
-import { type DReloc, type DSection, type DSymbol, type DiffObject, relocsIn } from "./model.ts";
-import { STT_FUNC, childParentName, isPrefixSymbol } from "./predicates.ts";
+import { type DiffObject, type DReloc, type DSection, type DSymbol, relocsIn } from "./model.ts";
+import { childParentName, isPrefixSymbol, STT_FUNC } from "./predicates.ts";
 
 export interface FuncUnit {
   sym: DSymbol;
@@ -42,7 +42,15 @@ export function functionUnits(obj: DiffObject): ObjectUnits {
     const start = sym.value;
     const end = sym.value + sym.size;
     const relocs = relocsIn(sym.section, start, end);
-    const unit: FuncUnit = { sym, sec: sym.section, start, end, relocs, children: [], hasFentry: hasEntryProfilingCall(relocs, start) };
+    const unit: FuncUnit = {
+      sym,
+      sec: sym.section,
+      start,
+      end,
+      relocs,
+      children: [],
+      hasFentry: hasEntryProfilingCall(relocs, start),
+    };
     funcs.push(unit);
     funcBySym.set(sym, unit);
     if (!funcByName.has(sym.name)) funcByName.set(sym.name, unit);

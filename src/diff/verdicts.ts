@@ -20,7 +20,8 @@ export function orphanConstant(name: string, detail: string): Refusal {
     kind: "unsafe-data",
     name,
     reason: `read-only data ${name} changed (${detail}) but no function of the patch uses it: the running kernel keeps using its copy`,
-    suggestion: "change the code that uses it so a replaced function refers to the new constant, or update it from a callback",
+    suggestion:
+      "change the code that uses it so a replaced function refers to the new constant, or update it from a callback",
   };
 }
 
@@ -38,7 +39,8 @@ export function noFentry(name: string): Refusal {
     kind: "no-fentry",
     name,
     reason: `${name} changed but has no __fentry__ call (notrace, noinstr, or built without ftrace, e.g. lib/): ftrace cannot redirect it`,
-    suggestion: "patch its callers instead (change them to call a new copy), or refuse the fix for live patching",
+    suggestion:
+      "patch its callers instead (change them to call a new copy), or refuse the fix for live patching",
   };
 }
 
@@ -51,7 +53,13 @@ export function orphanChange(name: string): Refusal {
 }
 
 export function specialEntry(name: string, reason: string): Refusal {
-  return { kind: "special-section", name, reason, suggestion: "use static_key_enabled() / a plain call instead of the jump label or static call in the patched code" };
+  return {
+    kind: "special-section",
+    name,
+    reason,
+    suggestion:
+      "use static_key_enabled() / a plain call instead of the jump label or static call in the patched code",
+  };
 }
 
 export function unsupported(name: string, reason: string): Refusal {

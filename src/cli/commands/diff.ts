@@ -27,8 +27,13 @@ function readObject(file: string): ElfObject {
 export function registerDiff(program: Command): void {
   program
     .command("diff")
-    .description("Show what changed between two builds of one object, what a livepatch must include, and what cannot be live-patched")
-    .argument("<orig>", "the object built from the unpatched source (.o, -ffunction-sections -fdata-sections)")
+    .description(
+      "Show what changed between two builds of one object, what a livepatch must include, and what cannot be live-patched",
+    )
+    .argument(
+      "<orig>",
+      "the object built from the unpatched source (.o, -ffunction-sections -fdata-sections)",
+    )
     .argument("<patched>", "the same object built from the patched source")
     .option("--json", "print one JSON document (schema: docs/diff.md)")
     .option("--module", "the unit is linked into a loadable module, not vmlinux")
@@ -52,7 +57,9 @@ export function registerDiff(program: Command): void {
       const code = exitCodeOf(result);
       if (result.verdict === "refused") {
         const first = result.refused[0];
-        process.stderr.write(`hotpatch: refused: ${result.refused.length} change(s) cannot be live-patched${first ? ` (${first.name}: ${first.kind})` : ""}.\n`);
+        process.stderr.write(
+          `hotpatch: refused: ${result.refused.length} change(s) cannot be live-patched${first ? ` (${first.name}: ${first.kind})` : ""}.\n`,
+        );
       }
       process.exitCode = code;
     });

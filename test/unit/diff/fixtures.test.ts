@@ -17,9 +17,21 @@ const work = mkdtempSync(join(tmpdir(), "hotpatch-diff-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const kernelFlags = [
-  "-O2", "-mcmodel=kernel", "-fno-pic", "-mno-red-zone", "-mfentry", "-pg", "-mrecord-mcount",
-  "-ffunction-sections", "-fdata-sections", "-fno-strict-aliasing", "-fno-common",
-  "-fno-asynchronous-unwind-tables", "-fno-stack-protector", "-nostdinc", "-c",
+  "-O2",
+  "-mcmodel=kernel",
+  "-fno-pic",
+  "-mno-red-zone",
+  "-mfentry",
+  "-pg",
+  "-mrecord-mcount",
+  "-ffunction-sections",
+  "-fdata-sections",
+  "-fno-strict-aliasing",
+  "-fno-common",
+  "-fno-asynchronous-unwind-tables",
+  "-fno-stack-protector",
+  "-nostdinc",
+  "-c",
 ];
 
 /** Both versions are compiled as `unit.c` so that __FILE__ is the same, as in a real rebuild. */
@@ -37,14 +49,20 @@ async function diffCase(name: string): Promise<DiffResult> {
   return diffObjects(readElf(a), readElf(b));
 }
 
-const names = (result: DiffResult, status: string) => result.functions.filter((f) => f.status === status).map((f) => f.name).sort();
+const names = (result: DiffResult, status: string) =>
+  result.functions
+    .filter((f) => f.status === status)
+    .map((f) => f.name)
+    .sort();
 
 test("body change: only the changed function, with its __fentry__", async () => {
   const r = await diffCase("body-change");
   assert.equal(r.verdict, "patchable");
   assert.deepEqual(names(r, "changed"), ["limit_of"]);
   assert.ok(r.functions.find((f) => f.name === "limit_of")?.hasFentry);
-  assert.ok(r.functions.find((f) => f.name === "limit_of")?.specialEntries.some((e) => e.section === "__mcount_loc"));
+  assert.ok(
+    r.functions.find((f) => f.name === "limit_of")?.specialEntries.some((e) => e.section === "__mcount_loc"),
+  );
 });
 
 test("new function: the caller changes, the callee is new and included", async () => {
@@ -52,7 +70,10 @@ test("new function: the caller changes, the callee is new and included", async (
   assert.equal(r.verdict, "patchable");
   assert.deepEqual(names(r, "changed"), ["handle"]);
   assert.deepEqual(names(r, "new"), ["check_input"]);
-  assert.match(r.functions.find((f) => f.name === "handle")?.reasons.join(";") ?? "", /calls new function check_input/);
+  assert.match(
+    r.functions.find((f) => f.name === "handle")?.reasons.join(";") ?? "",
+    /calls new function check_input/,
+  );
   assert.equal(r.references.find((x) => x.name === "check_input")?.kind, "included");
 });
 
@@ -64,7 +85,8 @@ test("inlined callee: every caller it was inlined into changes, and says so with
     readElf(readFileSync(join(work, "inlined-callee.patched.o"))),
     { sourceFunctions: ["valid"] },
   );
-  for (const f of hinted.functions.filter((x) => x.status === "changed")) assert.ok(f.reasons.includes("inlines valid"), f.reasons.join(";"));
+  for (const f of hinted.functions.filter((x) => x.status === "changed"))
+    assert.ok(f.reasons.includes("inlines valid"), f.reasons.join(";"));
 });
 
 test("static local: correlated to the running kernel's copy, referenced by its original name", async () => {
@@ -86,7 +108,10 @@ test("string literal: the user changes, the new string is carried as rodata", as
 test("WARN line shift: no change, ignored with the reason", async () => {
   const r = await diffCase("warn-line-shift");
   assert.equal(r.verdict, "no-change");
-  assert.deepEqual(r.ignored.map((i) => i.name), ["guarded"]);
+  assert.deepEqual(
+    r.ignored.map((i) => i.name),
+    ["guarded"],
+  );
   assert.match(r.ignored[0]?.reason ?? "", /__LINE__/);
 });
 
@@ -101,20 +126,29 @@ test("changed initialised global data: refused as unsafe-data with a suggestion"
 test("__init change: refused, init code already ran", async () => {
   const r = await diffCase("init-change");
   assert.equal(r.verdict, "refused");
-  assert.deepEqual(r.refused.map((x) => [x.kind, x.name]), [["init-code", "setup"]]);
+  assert.deepEqual(
+    r.refused.map((x) => [x.kind, x.name]),
+    [["init-code", "setup"]],
+  );
 });
 
 test("notrace change: refused, no __fentry__ to redirect", async () => {
   const r = await diffCase("notrace-change");
   assert.equal(r.verdict, "refused");
-  assert.deepEqual(r.refused.map((x) => [x.kind, x.name]), [["no-fentry", "fast_path"]]);
+  assert.deepEqual(
+    r.refused.map((x) => [x.kind, x.name]),
+    [["no-fentry", "fast_path"]],
+  );
 });
 
 test("rodata constant: a changed const table travels with its users, a new one is carried", async () => {
   const r = await diffCase("rodata-constant");
   assert.equal(r.verdict, "patchable");
   assert.deepEqual(names(r, "changed"), ["weigh"]);
-  assert.match(r.functions.find((f) => f.name === "weigh")?.reasons.join(";") ?? "", /uses changed constant weights/);
+  assert.match(
+    r.functions.find((f) => f.name === "weigh")?.reasons.join(";") ?? "",
+    /uses changed constant weights/,
+  );
   assert.deepEqual(names(r, "new"), ["name_of"]);
   assert.equal(r.references.find((x) => x.name === "weights")?.kind, "new-rodata");
   assert.equal(r.references.find((x) => x.name === "names")?.kind, "new-rodata");

@@ -4,7 +4,7 @@
 // changed + new functions (kpatch prints correlated functions under their ORIGINAL name, so
 // the comparison uses origName when set). Deliberate differences are listed in `differs`.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type DiffResult, diffObjects, entrySizesFromEnv } from "../../../src/diff/index.ts";
@@ -35,7 +35,13 @@ interface Row {
 function rows(): Row[] {
   const lines = readFileSync(join(root, "expected.tsv"), "utf8").trim().split("\n").slice(1);
   return lines.map((line) => {
-    const [name, patchedFile, exit, changed, added] = line.split("\t") as [string, string, string, string, string];
+    const [name, patchedFile, exit, changed, added] = line.split("\t") as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const functions = [...changed.split(","), ...added.split(",")].filter((f) => f !== "");
     return { name, patchedFile, exit: Number(exit), functions };
   });
@@ -73,7 +79,11 @@ for (const row of rows()) {
     const orig = readElf(readFileSync(join(dir, `${row.name}.ORIG.o`)));
     const patched = readElf(readFileSync(join(dir, row.patchedFile)));
     const result = diffObjects(orig, patched, { entrySizes: entrySizesFromEnv(envOf(row.name)) });
-    assert.equal(exitCategory(result), row.exit, `verdict ${result.verdict}; refused: ${JSON.stringify(result.refused)}`);
+    assert.equal(
+      exitCategory(result),
+      row.exit,
+      `verdict ${result.verdict}; refused: ${JSON.stringify(result.refused)}`,
+    );
     if (row.exit === 2) {
       assert.ok(result.refused.length > 0);
       for (const r of result.refused) assert.ok(r.name && r.reason, "a refusal names a symbol and a reason");
