@@ -167,15 +167,19 @@ function freshLayout(obj: ElfObject, plan: Plan): Layout {
   const phoff = obj.programHeaders.length > 0 ? pos : 0;
   pos += obj.programHeaders.length;
   const offsets: number[] = [0];
+  let padding = 0;
   for (let i = 1; i < obj.sections.length; i++) {
     const s = obj.sections[i] as Section;
-    pos = alignUp(pos, Math.max(1, s.addralign));
+    const aligned = alignUp(pos, Math.max(1, s.addralign));
+    padding += aligned - pos;
+    pos = aligned;
     offsets.push(pos);
     pos += plan.contents.get(s)?.length ?? 0;
-    if (pos > MAX_OUTPUT)
+    if (pos > MAX_OUTPUT || padding > MAX_PADDING) {
       throw new ElfError(
-        `the object would be larger than 2 GiB (section '${s.name}' alignment ${s.addralign})`,
+        `laying out section '${s.name}' (alignment ${s.addralign}) needs ${padding} bytes of padding and ${pos} in all, more than hotpatch allows`,
       );
+    }
   }
   const shoff = obj.sections.length > 0 ? alignUp(pos, 8) : 0;
   return { offsets, shoff, phoff, total: shoff + obj.sections.length * ELF.SHDR_SIZE };
