@@ -38,8 +38,9 @@ export function firstToLoad(entries: StoreEntry[]): number {
   return 0;
 }
 
-export async function loadAll(env: RuntimeEnv, options: LoadOptions, otherReleases: string[]): Promise<LoadAllResult> {
+export async function loadAll(env: RuntimeEnv, options: LoadOptions, storeReleases: string[]): Promise<LoadAllResult> {
   const release = readRelease(env);
+  const otherReleases = storeReleases.filter((r) => r !== release);
   if (skipRequested(readCmdline(env))) return { release, skipped: true, entries: [], otherReleases };
   const installed = listInstalled(env, release);
   const first = firstToLoad(installed);

@@ -64,7 +64,9 @@ export async function unloadPatch(env: RuntimeEnv, name: string, options: Unload
     }
     if (!(await waitForRelease(env, name))) {
       const refcnt = readModule(env, name)?.refcnt;
-      throw new UserError(`Livepatch ${name} is disabled but its module is still in use (refcount ${refcnt ?? "?"}), so it was not removed.`);
+      throw new UserError(
+        `Livepatch ${name} is disabled but its module is still in use (refcount ${refcnt ?? "?"}; a forced patch keeps its reference forever), so it was not removed.`,
+      );
     }
     if (module || readModule(env, name)) await rmmod(name);
     removeRecord(env, name);

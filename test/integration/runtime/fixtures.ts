@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Builds the runtime C fixtures (test/fixtures/runtime) against the prepared target into a
+// temporary directory, and derives the wrong-kernel module from fixture (a).
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
+import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+
+export const fixturesDir = fileURLToPath(new URL("../../fixtures/runtime", import.meta.url));
+
+/** Rewrites the release in a module's vermagic (same length), e.g. 6.1.0-50 -> 6.1.0-99. */
+export function withOtherRelease(ko: Buffer, release: string, other: string): Buffer {
+  if (release.length !== other.length) throw new Error("releases must have the same length");
+  const needle = Buffer.from(`vermagic=${release} `);
+  const at = ko.indexOf(needle);
+  if (at < 0) throw new Error("vermagic not found in module");
+  const copy = Buffer.from(ko);
+  copy.write(`vermagic=${other} `, at, "latin1");
+  return copy;
+}
+
+let built: Promise<string> | undefined;
+
+/** Builds once per test process; later calls reuse the same directory. */
+export function buildRuntimeFixtures(paths: TargetPaths, release: string): Promise<string> {
+  built ??= build(paths, release);
+  return built;
+}
+
+async function build(paths: TargetPaths, release: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "hp-runtime-fixtures-"));
+  for (const file of readdirSync(fixturesDir)) copyFileSync(join(fixturesDir, file), join(dir, file));
+  await buildExternalModule({ tree: paths.tree, moduleDir: dir, logFile: join(dir, "build.log") });
+  const wrong = withOtherRelease(readFileSync(join(dir, "hp_rt_a.ko")), release, release.replace(/-\d\d-/, "-99-"));
+  writeFileSync(join(dir, "hp_rt_wrong.ko"), wrong);
+  return dir;
+}
