@@ -1,15 +1,96 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// PLACEHOLDER: replaced by the owner of this command.
+// `hotpatch build --target T FIX.patch [-o OUT.ko]`: parsing and printing only; the pipeline
+// is src/klp/generate.ts. Exit 0 with a module, 2 when the fix is refused, 3 when it changes
+// nothing, 1 on errors.
+import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
+import { prepareTarget } from "../../kernel/prepare.ts";
+import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
+import { BuildRefusedError, type BuildReport, buildLivepatch } from "../../klp/generate.ts";
+import { checkModuleName, moduleNameFromFix } from "../../klp/module-name.ts";
+import { formatSeconds, step, warn } from "../../util/progress.ts";
+import { emit, table } from "../output.ts";
+
+export function renderBuildReport(r: BuildReport): string {
+  const lines = [
+    `built ${r.module} (livepatch '${r.name}', ${r.replace ? "replace mode" : "stacking"}, objects: ${r.objects.join(", ")})`,
+    "",
+  ];
+  lines.push(
+    table([
+      ["function", "object", "status", "sympos", "why"],
+      ...r.functions.map((f) => [
+        f.name,
+        f.object,
+        f.status,
+        f.sympos === undefined ? "-" : String(f.sympos),
+        f.reasons.join("; "),
+      ]),
+    ]),
+  );
+  const klp = r.kernelReferences.filter((k) => k.kind === "klp");
+  lines.push(
+    "",
+    `kernel symbols used: ${r.kernelReferences.length - klp.length} exported, ${klp.length} through livepatch relocations`,
+  );
+  for (const k of klp) if (k.kind === "klp") lines.push(`  ${k.objName}:${k.name},${k.sympos}`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  lines.push("", `steps: ${r.steps.map((s) => `${s.name} ${formatSeconds(s.ms)}`).join(", ")}`);
+  if (r.signed) lines.push("signed: yes");
+  return lines.join("\n");
+}
 
 export function registerBuild(program: Command): void {
   program
     .command("build")
-    .description("Build a livepatch module from a fix (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UserError("'hotpatch build' is not implemented yet.");
+    .description("Build a livepatch module from a kernel source fix (a unified diff) for a target kernel")
+    .argument("<fix>", "the fix: a unified diff against the target's kernel source (patch -p1)")
+    .option("--target <name>", "the target kernel", DEFAULT_TARGET)
+    .option("-o, --output <ko>", "where to write the module (default: ./<name>.ko)")
+    .option("--name <name>", "module and livepatch name (default: hp_<fix file name>)")
+    .option("--no-replace", "stack on earlier livepatches instead of replacing them")
+    .option("--sign-key <pem>", "sign the module with this private key (scripts/sign-file)")
+    .option("--sign-cert <x509>", "certificate matching --sign-key")
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 module built, 2 the fix cannot be live-patched safely (each refusal is
+listed with its reason), 3 the fix changes no function, 1 any other error.
+
+Example:
+  hotpatch build --target ${DEFAULT_TARGET} fixes/01-af_unix-siocatmark-nonstream.patch -o af_unix.ko`,
+    )
+    .action(async (fix, options) => {
+      const name = options.name ? checkModuleName(options.name) : moduleNameFromFix(fix);
+      if (Boolean(options.signKey) !== Boolean(options.signCert)) {
+        throw new UserError("--sign-key and --sign-cert go together: give both or neither.");
+      }
+      const paths = await prepareTarget(parseTargetName(options.target));
+      const outPath = resolve(options.output ?? `${name}.ko`);
+      try {
+        const report = await buildLivepatch({
+          paths,
+          fixPath: resolve(fix),
+          name,
+          replace: options.replace,
+          outPath,
+          sign:
+            options.signKey && options.signCert
+              ? { key: resolve(options.signKey), cert: resolve(options.signCert) }
+              : undefined,
+          step,
+        });
+        for (const w of report.warnings) warn(w);
+        emit(options, report, renderBuildReport);
+      } catch (error) {
+        if (error instanceof BuildRefusedError && options.json) {
+          emit(options, { refused: error.refusals }, () => "");
+          process.exitCode = error.exitCode;
+          return;
+        }
+        throw error;
+      }
     });
 }

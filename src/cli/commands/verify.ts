@@ -1,15 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// PLACEHOLDER: replaced by the owner of this command.
+// `hotpatch verify OUT.ko --target T [--check CMD]`: parsing and printing only; the VM run is
+// src/klp/verify.ts. Exit 0 when every step passed, 1 with the failed step's reason otherwise.
 import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
+import { prepareTarget } from "../../kernel/prepare.ts";
+import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
+import { type VerifyReport, verifyModule } from "../../klp/verify.ts";
+import { formatSeconds } from "../../util/progress.ts";
+import { emit } from "../output.ts";
+
+export function renderVerifyReport(r: VerifyReport): string {
+  const lines = [`verify ${r.patch} (${r.module}): boot ${formatSeconds(r.bootMs)}`];
+  for (const s of r.steps)
+    lines.push(
+      `  ${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(10)} ${formatSeconds(s.ms)}${s.detail ? `  ${s.detail}` : ""}`,
+    );
+  if (r.checkOutput.trim())
+    lines.push(
+      "check output:",
+      ...r.checkOutput
+        .trimEnd()
+        .split("\n")
+        .map((l) => `  ${l}`),
+    );
+  lines.push(r.ok ? `verified in ${formatSeconds(r.totalMs)}` : `verification failed: ${r.failure}`);
+  return lines.join("\n");
+}
 
 export function registerVerify(program: Command): void {
   program
     .command("verify")
-    .description("Verify a livepatch module in a VM of its target kernel (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UserError("'hotpatch verify' is not implemented yet.");
+    .description(
+      "Prove a livepatch module in a VM of its target kernel: load, transition, check, disable, unload",
+    )
+    .argument("<ko>", "the livepatch module")
+    .option("--target <name>", "the target kernel", DEFAULT_TARGET)
+    .option("--check <cmd>", "a shell command run in the guest while the patch is active; must exit 0")
+    .option("--transition-timeout <seconds>", "how long each transition may take", "60")
+    .option("--kvm", "try KVM first (falls back to TCG emulation)")
+    .option("--json", "print the report as JSON")
+    .action(async (ko, options) => {
+      const limit = Number(options.transitionTimeout);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new UserError("--transition-timeout wants a whole number of seconds.");
+      const paths = await prepareTarget(parseTargetName(options.target));
+      const report = await verifyModule(paths, ko, {
+        check: options.check,
+        transitionTimeoutSec: limit,
+        kvm: options.kvm,
+      });
+      emit(options, report, renderVerifyReport);
+      if (!report.ok) {
+        if (options.json) process.exitCode = 1;
+        else throw new UserError(`verification of ${report.patch} failed: ${report.failure}`);
+      }
     });
 }

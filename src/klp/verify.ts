@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `hotpatch verify`: proves a livepatch module in one throw-away VM of its target kernel:
+// load, wait for the transition, run the behaviour check, disable, wait, unload.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { readElf } from "../elf/index.ts";
+import { UserError } from "../errors/user-error.ts";
+import type { TargetPaths } from "../kernel/target-layout.ts";
+import { runInTargetVm } from "../vm/index.ts";
+import { parseVerifyOutput, VERIFY_GUEST_SCRIPT, type VerifyStep } from "./verify-guest.ts";
+
+export interface VerifyOptions {
+  check?: string;
+  /** Seconds each transition may take. */
+  transitionTimeoutSec?: number;
+  timeoutSec?: number;
+  kvm?: boolean;
+  onOutput?: (chunk: string) => void;
+}
+
+export interface VerifyReport {
+  module: string;
+  patch: string;
+  ok: boolean;
+  steps: VerifyStep[];
+  checkOutput: string;
+  failure?: string;
+  bootMs: number;
+  totalMs: number;
+}
+
+/** modinfo fields of a .ko (name, vermagic, livepatch). */
+export function readModinfo(bytes: Uint8Array): Map<string, string> {
+  const obj = readElf(bytes);
+  const info = new Map<string, string>();
+  const sec = obj.sectionByName(".modinfo");
+  if (!sec) return info;
+  for (const entry of Buffer.from(sec.data).toString("latin1").split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) info.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return info;
+}
+
+export async function verifyModule(
+  paths: TargetPaths,
+  koPath: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const ko = resolve(koPath);
+  let info: Map<string, string>;
+  try {
+    info = readModinfo(readFileSync(ko));
+  } catch (error) {
+    throw new UserError(`${koPath} is not a readable kernel module: ${(error as Error).message}`);
+  }
+  const name = info.get("name");
+  if (!name) throw new UserError(`${koPath} has no module name in its .modinfo: is it a kernel module?`);
+  if (info.get("livepatch") !== "Y")
+    throw new UserError(`${koPath} is not a livepatch module (no livepatch=Y in its modinfo).`);
+  const limit = options.transitionTimeoutSec ?? 60;
+  const command = ["bash", "-c", VERIFY_GUEST_SCRIPT, "verify", ko, name, String(limit)];
+  if (options.check) command.push(options.check);
+  const result = await runInTargetVm(paths, {
+    command,
+    timeoutSec: options.timeoutSec ?? 300,
+    kvm: options.kvm,
+    onOutput: options.onOutput,
+  });
+  const parsed = parseVerifyOutput(result.output);
+  const failed = parsed.steps.find((s) => !s.ok);
+  const ok = result.exitCode === 0 && parsed.done && !failed;
+  let failure: string | undefined;
+  if (!ok) {
+    failure = failed
+      ? `step '${failed.step}' failed: ${failed.detail}`
+      : `the guest script ended with status ${result.exitCode} before finishing`;
+  }
+  return {
+    module: ko,
+    patch: name,
+    ok,
+    steps: parsed.steps,
+    checkOutput: parsed.checkOutput,
+    failure,
+    bootMs: result.bootMs,
+    totalMs: result.durationMs,
+  };
+}
