@@ -3,24 +3,276 @@
 // per affected compilation unit, with refusals. The livepatch generator calls this, then
 // diffs each pair, then asks src/kernel/match.ts to prove and resolve against the running
 // kernel.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { readElf, SHN, STT } from "../elf/index.ts";
+import { step } from "../util/progress.ts";
+import type { BuildInputs, BuildRefusal, PrepareBuildInputsOptions, UnitBuild } from "./build-types.ts";
+import { compilePatched, compilePristine, hasFtrace, objectCacheDir } from "./compile.ts";
+import { applyFix, createScratchView, readFix, type TouchedFile } from "./fix.ts";
+import { headerUsers, loadIncludeIndex } from "./includes.ts";
+import { loadKallsyms } from "./kallsyms.ts";
+import { moduleKallsyms } from "./match.ts";
 import type { TargetPaths } from "./target-layout.ts";
-import type { BuildInputs, PrepareBuildInputsOptions } from "./build-types.ts";
+import {
+  type ConfigState,
+  classifyTouched,
+  klpObjectOf,
+  moduleFileOf,
+  noFtraceByPath,
+  objectOfSource,
+  parseKconfig,
+  unitConfigState,
+} from "./units.ts";
 
-export type { BuildInputs, BuildRefusal, KernelSymbolRef, KlpObjectName, PrepareBuildInputsOptions, UnitBuild } from "./build-types.ts";
+export type {
+  BuildInputs,
+  BuildRefusal,
+  KernelSymbolRef,
+  KlpObjectName,
+  PrepareBuildInputsOptions,
+  UnitBuild,
+} from "./build-types.ts";
+
+/** A header used by more built units than this is refused (each unit costs a compile or two). */
+export const MAX_HEADER_UNITS = 40;
+
+const NO_FTRACE =
+  "it is compiled without ftrace's entry call (its Makefile removes CC_FLAGS_FTRACE), so livepatch cannot redirect its functions";
+
+/** Units that kbuild builds but that are not part of the running kernel's code. */
+function outsideRunningKernel(source: string): boolean {
+  return (
+    source.startsWith("arch/x86/boot/") ||
+    source.startsWith("arch/x86/realmode/") ||
+    source.includes("/vdso/")
+  );
+}
+
+interface Candidate {
+  source: string;
+  object: string;
+  becauseOf: string[];
+  state: ConfigState;
+  /** Touched directly (a .c file of the fix) rather than through a header. */
+  direct: boolean;
+}
+
+interface Plan {
+  candidates: Candidate[];
+  refusals: BuildRefusal[];
+  notes: string[];
+}
+
+function refusalFor(file: TouchedFile, kind: ReturnType<typeof classifyTouched>): string | undefined {
+  if (file.deleted)
+    return "the fix deletes this file; removing code from a running kernel is not a livepatch";
+  switch (kind) {
+    case "assembly":
+      return "assembly code has no ftrace entry and cannot be live-patched";
+    case "build-system":
+      return "a change to how the kernel is configured or built (Makefile/Kbuild/Kconfig) cannot be applied to a running kernel";
+    case "other":
+      return "not C source or a header: hotpatch cannot tell what it changes in the running kernel";
+    case "c-source":
+      if (file.created) return "a new source file is not part of the running kernel's build";
+      if (noFtraceByPath(file.path)) return NO_FTRACE;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Decides, without compiling, which units the touched files affect. */
+function planUnits(paths: TargetPaths, touched: TouchedFile[]): Plan {
+  const config = parseKconfig(readFileSync(join(paths.tree, ".config"), "utf8"));
+  const memo = new Map();
+  const byObject = new Map<string, Candidate>();
+  const refusals: BuildRefusal[] = [];
+  const notes: string[] = [];
+  const add = (source: string, because: string, direct: boolean, state: ConfigState) => {
+    const object = objectOfSource(source);
+    const existing = byObject.get(object);
+    if (existing) {
+      if (!existing.becauseOf.includes(because)) existing.becauseOf.push(because);
+      existing.direct ||= direct;
+    } else {
+      byObject.set(object, { source, object, becauseOf: [because], state, direct });
+    }
+  };
+  for (const file of touched) {
+    const kind = classifyTouched(file.path);
+    if (kind === "ignored") {
+      notes.push(`${file.path}: not part of the kernel image; ignored`);
+      continue;
+    }
+    const refused = refusalFor(file, kind);
+    if (refused) {
+      refusals.push({ file: file.path, reason: refused });
+      continue;
+    }
+    if (kind === "c-source") {
+      const state = unitConfigState(paths.tree, objectOfSource(file.path), config, memo);
+      if (state === "n") notes.push(`${file.path}: not built in this kernel's configuration; ignored`);
+      else add(file.path, file.path, true, state);
+      continue;
+    }
+    // A header: every built unit that includes it, directly or not.
+    if (file.created) {
+      notes.push(`${file.path}: a new header; only the units the fix changes to include it are affected`);
+      continue;
+    }
+    const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
+    const users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
+    const built = users
+      .map((source) => ({ source, state: unitConfigState(paths.tree, objectOfSource(source), config, memo) }))
+      .filter((u) => u.state !== "n");
+    if (built.length > MAX_HEADER_UNITS) {
+      const sample = built
+        .slice(0, 3)
+        .map((u) => u.source)
+        .join(", ");
+      refusals.push({
+        file: file.path,
+        reason: `it is included by ${built.length} units built in this configuration (e.g. ${sample}); hotpatch rebuilds at most ${MAX_HEADER_UNITS} units per fix`,
+      });
+      continue;
+    }
+    notes.push(
+      `${file.path}: included by ${built.length} built unit(s) (from an #include scan of the tree; units adding their own -I paths or including it conditionally may differ)`,
+    );
+    for (const u of built) add(u.source, file.path, false, u.state);
+  }
+  const candidates = [...byObject.values()].sort((a, b) => a.object.localeCompare(b.object));
+  return { candidates, refusals, notes };
+}
+
+/** Whether a compiled unit's functions exist in the running kernel (the final word on "built"). */
+function presentInTarget(
+  paths: TargetPaths,
+  pristineObject: string,
+  klpObject: string,
+  moduleFile: string | undefined,
+): boolean {
+  const obj = readElf(readFileSync(pristineObject));
+  const functions = obj.symbols.filter(
+    (s) =>
+      s.type === STT.FUNC &&
+      s.section !== SHN.UNDEF &&
+      s.definedIn !== null &&
+      !s.definedIn.name.startsWith(".init"),
+  );
+  if (functions.length === 0) return true; // nothing to tell by; keep it
+  if (klpObject === "vmlinux") {
+    if (!existsSync(paths.kallsyms)) return true;
+    const kallsyms = loadKallsyms(paths.kallsyms);
+    return functions.some((f) => kallsyms.named(f.name).length > 0);
+  }
+  if (!moduleFile || /\.(xz|zst|gz)$/.test(moduleFile)) return true;
+  const kept = new Set(
+    moduleKallsyms(readElf(readFileSync(join(paths.modulesDir, moduleFile)))).map((s) => s.name),
+  );
+  return functions.some((f) => kept.has(f.name));
+}
+
+async function compileUnit(
+  paths: TargetPaths,
+  candidate: Candidate,
+  viewDir: string,
+  workDir: string,
+  logFile: string,
+  result: { units: UnitBuild[]; refusals: BuildRefusal[]; notes: string[] },
+): Promise<void> {
+  const pristine = await step(`compiling ${candidate.object} (pristine)`, () =>
+    compilePristine(paths, candidate.object, logFile),
+  );
+  let noFtrace: string | undefined;
+  if (!hasFtrace(pristine.command)) {
+    if (candidate.direct) {
+      result.refusals.push({ file: candidate.source, reason: NO_FTRACE });
+      return;
+    }
+    noFtrace = NO_FTRACE;
+  }
+  const klpObject = klpObjectOf(pristine.command);
+  const moduleFile = klpObject === "vmlinux" ? undefined : moduleFileOf(paths.modulesDir, klpObject);
+  if (klpObject !== "vmlinux" && !moduleFile) {
+    result.notes.push(
+      `${candidate.object}: built as module ${klpObject}, which the target does not ship; skipped`,
+    );
+    return;
+  }
+  if (!presentInTarget(paths, pristine.objectPath, klpObject, moduleFile)) {
+    result.notes.push(
+      `${candidate.object}: none of its functions are in the running kernel (not built in this configuration); skipped`,
+    );
+    return;
+  }
+  const patchedObject = join(workDir, "patched", candidate.object);
+  await step(`compiling ${candidate.object} (fixed)`, () =>
+    compilePatched(viewDir, pristine.command, patchedObject, logFile),
+  );
+  result.units.push({
+    source: candidate.source,
+    object: candidate.object,
+    klpObject,
+    moduleFile,
+    pristineObject: pristine.objectPath,
+    patchedObject,
+    becauseOf: candidate.becauseOf,
+    ...(noFtrace ? { noFtrace } : {}),
+  });
+}
 
 /**
  * Applies `fixPath` to a scratch view of `paths.tree`, finds the units it affects and compiles
  * each pristine (cached) and patched with the target's exact flags plus
  * -ffunction-sections -fdata-sections. Throws UserError when the fix does not apply.
- * Refused files are listed in `refusals` (units for them are not compiled).
+ * Refused files are listed in `refusals`; when there are any, nothing is compiled.
  */
 export async function prepareBuildInputs(
   paths: TargetPaths,
   fixPath: string,
   options: PrepareBuildInputsOptions = {},
 ): Promise<BuildInputs> {
-  void paths;
-  void fixPath;
-  void options;
-  throw new Error("prepareBuildInputs: not implemented yet");
+  const touched = readFix(fixPath);
+  const workDir = options.workDir ?? join(paths.root, "work", `${process.pid}-${Date.now()}`);
+  const viewDir = join(workDir, "view");
+  const logFile = options.logFile ?? join(workDir, "build.log");
+  const cleanup = () => rmSync(workDir, { recursive: true, force: true });
+  try {
+    await step("applying the fix to a scratch view of the target's source", async () => {
+      createScratchView(
+        paths.tree,
+        viewDir,
+        touched.map((t) => t.path),
+      );
+      await applyFix(viewDir, fixPath, logFile);
+    });
+    const plan = await step("finding the compilation units the fix affects", async () =>
+      planUnits(paths, touched),
+    );
+    const result = { units: [] as UnitBuild[], refusals: plan.refusals, notes: plan.notes };
+    if (plan.refusals.length === 0 && !options.planOnly) {
+      for (const candidate of plan.candidates)
+        await compileUnit(paths, candidate, viewDir, workDir, logFile, result);
+    } else {
+      // Not compiled: report the units with the paths they would have.
+      for (const c of plan.candidates) {
+        result.units.push({
+          source: c.source,
+          object: c.object,
+          klpObject: c.state === "m" ? "(module)" : c.state === "y" ? "vmlinux" : "(unknown)",
+          pristineObject: join(objectCacheDir(paths), c.object),
+          patchedObject: join(workDir, "patched", c.object),
+          becauseOf: c.becauseOf,
+        });
+      }
+    }
+    result.units.sort((a, b) => a.object.localeCompare(b.object));
+    return { touchedFiles: touched.map((t) => t.path), ...result, workDir, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
 }

@@ -13,7 +13,9 @@ export interface UnitBuild {
   source: string;
   /** Object path relative to the tree, e.g. `net/unix/af_unix.o`. */
   object: string;
-  /** `vmlinux`, or the module name with '-' turned into '_' (e.g. `sctp`, `binfmt_misc`). */
+  /** `vmlinux`, or the module name with '-' turned into '_' (e.g. `sctp`, `binfmt_misc`).
+   * Only when nothing was compiled (planOnly, or refusals) it may be the guesses
+   * `(module)` / `(unknown)` read from the Makefiles. */
   klpObject: KlpObjectName;
   /** For a module unit: the target's .ko, relative to TargetPaths.modulesDir (e.g.
    * `kernel/net/sctp/sctp.ko`, possibly compressed `.ko.xz`); undefined for vmlinux. */
@@ -24,6 +26,11 @@ export interface UnitBuild {
   patchedObject: string;
   /** The touched files that make this unit affected: the .c itself and/or headers it includes. */
   becauseOf: string[];
+  /** Set when the unit is compiled without ftrace's entry call (lib/, kernel/trace/, ...):
+   * none of its functions can be redirected, so any change the diff finds in it must be
+   * refused with this reason. Only header-affected units get here; a touched .c file of such
+   * a unit is a refusal instead. */
+  noFtrace?: string;
 }
 
 /** A touched file (or unit) that cannot be live-patched, with the reason in one sentence. */

@@ -36,7 +36,11 @@ export function objectCacheDir(paths: TargetPaths): string {
 }
 
 /** Compiles `object` (e.g. `net/unix/af_unix.o`) in the pristine tree, or returns the cached copy. */
-export async function compilePristine(paths: TargetPaths, object: string, logFile?: string): Promise<PristineUnit> {
+export async function compilePristine(
+  paths: TargetPaths,
+  object: string,
+  logFile?: string,
+): Promise<PristineUnit> {
   const cachedObject = join(objectCacheDir(paths), object);
   const cachedCmd = `${cachedObject}.cmd`;
   const fromCache = (): PristineUnit | undefined => {
@@ -77,12 +81,21 @@ export async function compilePristine(paths: TargetPaths, object: string, logFil
  * source), writing the object to `outputPath`. Relative paths in the command resolve inside
  * the view exactly as they did in the tree.
  */
-export async function compilePatched(viewDir: string, command: UnitCommand, outputPath: string, logFile?: string): Promise<void> {
+export async function compilePatched(
+  viewDir: string,
+  command: UnitCommand,
+  outputPath: string,
+  logFile?: string,
+): Promise<void> {
   mkdirSync(dirname(outputPath), { recursive: true });
   for (const argv of retarget(command, outputPath)) {
     const [program, ...args] = argv;
     if (!program) continue;
-    await run(program, args, { cwd: viewDir, logFile, what: `compiling the fixed ${command.source} (${program})` });
+    await run(program, args, {
+      cwd: viewDir,
+      logFile,
+      what: `compiling the fixed ${command.source} (${program})`,
+    });
   }
 }
 

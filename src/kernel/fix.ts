@@ -4,7 +4,15 @@
 // directories along the touched paths are real directories (holding real copies of the
 // touched files). kbuild's gcc command runs from the view's root with the same relative
 // paths, so __FILE__ and every include path stay exactly as in the tree.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+} from "node:fs";
 import { dirname, join, normalize, sep } from "node:path";
 import { UserError } from "../errors/user-error.ts";
 import { run } from "../util/run.ts";
@@ -115,13 +123,28 @@ export function describePatchFailure(output: string): string {
 
 /** Applies the fix in `viewDir` with `patch -p1 --fuzz=0`; a failure is a UserError naming the hunk. */
 export async function applyFix(viewDir: string, fixPath: string, logFile?: string): Promise<void> {
-  const args = ["-p1", "--fuzz=0", "--batch", "--forward", "--no-backup-if-mismatch", "-r", "-", "-d", viewDir, "-i", fixPath];
+  const args = [
+    "-p1",
+    "--fuzz=0",
+    "--batch",
+    "--forward",
+    "--no-backup-if-mismatch",
+    "-r",
+    "-",
+    "-d",
+    viewDir,
+    "-i",
+    fixPath,
+  ];
   try {
     await run("patch", ["--dry-run", ...args], { logFile, what: "patch --dry-run" });
   } catch (error) {
     if (!(error instanceof UserError) || error.message.includes("not installed")) throw error;
     const output = error.details.join("\n");
-    throw new UserError(`The fix ${fixPath} does not apply to the target's source: ${describePatchFailure(output)}.`, error.details);
+    throw new UserError(
+      `The fix ${fixPath} does not apply to the target's source: ${describePatchFailure(output)}.`,
+      error.details,
+    );
   }
   await run("patch", args, { logFile, what: `applying ${fixPath}` });
 }
@@ -135,6 +158,7 @@ export function readFix(fixPath: string): TouchedFile[] {
     throw new UserError(`Cannot read the fix ${fixPath}.`);
   }
   const files = touchedFiles(text);
-  if (files.length === 0) throw new UserError(`${fixPath} is not a unified diff (no '--- a/... +++ b/...' file headers).`);
+  if (files.length === 0)
+    throw new UserError(`${fixPath} is not a unified diff (no '--- a/... +++ b/...' file headers).`);
   return files;
 }

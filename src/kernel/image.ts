@@ -35,7 +35,8 @@ export class KernelImage {
 /** Parses the ELF64 header and program headers of a kernel image. */
 export function parseKernelImage(bytes: Uint8Array, what = "the kernel image"): KernelImage {
   const bad = (why: string) => new UserError(`${what} is not a usable vmlinux: ${why}.`);
-  if (bytes.length < 64 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw bad("no ELF magic");
+  if (bytes.length < 64 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    throw bad("no ELF magic");
   if (bytes[4] !== 2 || bytes[5] !== 1) throw bad("not ELF64 little-endian");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const phoff = Number(view.getBigUint64(32, true));

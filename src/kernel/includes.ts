@@ -20,7 +20,16 @@ const INCLUDE_DIRS = [
   "include/generated/uapi",
 ];
 
-const SKIP_TOP = new Set(["Documentation", "tools", "scripts", "samples", "usr", "LICENSES", ".git", "debian"]);
+const SKIP_TOP = new Set([
+  "Documentation",
+  "tools",
+  "scripts",
+  "samples",
+  "usr",
+  "LICENSES",
+  ".git",
+  "debian",
+]);
 const INDEX_VERSION = 1;
 
 export interface IncludeIndex {

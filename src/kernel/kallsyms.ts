@@ -85,7 +85,10 @@ export class Kallsyms {
     const list = entry.object === "vmlinux" ? this.vmlinux : (this.modules.get(entry.object) ?? []);
     const from = Math.max(0, entry.order - radius);
     const to = Math.min(list.length, entry.order + radius + 1);
-    return list.slice(from, to).filter((e) => e !== entry).map((e) => e.name);
+    return list
+      .slice(from, to)
+      .filter((e) => e !== entry)
+      .map((e) => e.name);
   }
 }
 
@@ -98,7 +101,13 @@ export function parseKallsyms(text: string): Kallsyms {
     if (line.trim() === "") continue;
     const match = /^([0-9a-fA-F]+)\s+(\S)\s+(\S+)(?:\s+\[(\S+)\])?\s*$/.exec(line);
     if (!match) throw new Error(`kallsyms line ${lineNo} is malformed: ${JSON.stringify(line.slice(0, 80))}`);
-    const [, hex, type, name, module] = match as unknown as [string, string, string, string, string | undefined];
+    const [, hex, type, name, module] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
     entries.push({ address: BigInt(`0x${hex}`), type, name, object: module ?? "vmlinux", order: 0 });
   }
   return new Kallsyms(entries);

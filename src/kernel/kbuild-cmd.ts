@@ -84,7 +84,8 @@ export function parseUnitCommand(cmdFileText: string, object: string): UnitComma
   const oIndex = compile.indexOf("-o");
   const output = compile[oIndex + 1];
   const source = compile[compile.length - 1];
-  if (oIndex < 0 || !output || !source) throw new Error(`cannot find -o and the source in the command for ${object}`);
+  if (oIndex < 0 || !output || !source)
+    throw new Error(`cannot find -o and the source in the command for ${object}`);
   let modName: string | undefined;
   for (const word of compile) {
     const m = /^-DKBUILD_MODNAME=(.*)$/.exec(word);

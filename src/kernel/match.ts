@@ -9,10 +9,20 @@
 // references resolve exactly there).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ElfObject, type ElfSymbol, R_X86_64, readElf, type Relocation, SHF, STB, STT, type Section } from "../elf/index.ts";
+import {
+  type ElfObject,
+  type ElfSymbol,
+  R_X86_64,
+  type Relocation,
+  readElf,
+  type Section,
+  SHF,
+  STB,
+  STT,
+} from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { KernelSymbolRef, UnitBuild } from "./build-types.ts";
-import { loadKernelImage, type KernelImage } from "./image.ts";
+import { type KernelImage, loadKernelImage } from "./image.ts";
 import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms } from "./kallsyms.ts";
 import { loadSymvers, type Symvers } from "./symvers.ts";
 import type { TargetPaths } from "./target-layout.ts";
@@ -75,7 +85,11 @@ export function functionCode(obj: ElfObject, symbol: ElfSymbol): FunctionCode {
 }
 
 /** Offset of the first byte that differs outside the masked fields, or -1 when they match. */
-export function firstMismatch(expected: Uint8Array, actual: Uint8Array, masked: Iterable<{ at: number; width: number }>): number {
+export function firstMismatch(
+  expected: Uint8Array,
+  actual: Uint8Array,
+  masked: Iterable<{ at: number; width: number }>,
+): number {
   if (expected.length !== actual.length) return Math.min(expected.length, actual.length);
   const mask = new Uint8Array(expected.length);
   for (const { at, width } of masked) mask.fill(1, at, Math.min(expected.length, at + width));
@@ -103,12 +117,19 @@ function unitNames(obj: ElfObject): Set<string> {
 }
 
 /** Picks the candidate whose neighbours are most often the unit's own symbols. */
-function byNeighbourhood<T>(candidates: T[], neighbours: (c: T) => string[], own: Set<string>, what: string): T {
+function byNeighbourhood<T>(
+  candidates: T[],
+  neighbours: (c: T) => string[],
+  own: Set<string>,
+  what: string,
+): T {
   const scored = candidates.map((c) => ({ c, score: neighbours(c).filter((n) => own.has(n)).length }));
   scored.sort((a, b) => b.score - a.score);
   const [best, second] = scored;
   if (!best || best.score === 0 || (second && second.score === best.score)) {
-    throw new UserError(`Cannot tell which of the ${candidates.length} symbols named '${what}' in the running kernel the fixed unit refers to.`);
+    throw new UserError(
+      `Cannot tell which of the ${candidates.length} symbols named '${what}' in the running kernel the fixed unit refers to.`,
+    );
   }
   return best.c;
 }
@@ -136,7 +157,14 @@ class VmlinuxMatcher {
   ) {}
 
   ref(entry: KallsymsEntry, how: KernelSymbolRef["how"]): KernelSymbolRef {
-    return { name: entry.name, klpObject: "vmlinux", sympos: this.kallsyms.sympos(entry), address: entry.address, type: entry.type, how };
+    return {
+      name: entry.name,
+      klpObject: "vmlinux",
+      sympos: this.kallsyms.sympos(entry),
+      address: entry.address,
+      type: entry.type,
+      how,
+    };
   }
 
   matchFunction(name: string): KernelSymbolRef {
@@ -145,7 +173,9 @@ class VmlinuxMatcher {
     const code = functionCode(this.pristine, symbol);
     const candidates = this.kallsyms.named(name).filter((e) => isTextType(e.type));
     if (candidates.length === 0) {
-      throw new UserError(`The running kernel has no function '${name}' (not in the target's kallsyms): it was inlined or not built there.`);
+      throw new UserError(
+        `The running kernel has no function '${name}' (not in the target's kallsyms): it was inlined or not built there.`,
+      );
     }
     const matching = candidates.filter((e) => {
       const actual = this.image.read(e.address, code.bytes.length);
@@ -175,7 +205,8 @@ class VmlinuxMatcher {
       if (relocationWidth(r.type) === 0) continue;
       const value = readField(running, r.at, r.type);
       const place = address + BigInt(r.at);
-      const target = ((isPcRelative(r.type) ? value + place - r.addend : value - r.addend) & MASK64) as bigint;
+      const target = ((isPcRelative(r.type) ? value + place - r.addend : value - r.addend) &
+        MASK64) as bigint;
       this.learn(r.symbol, target);
     }
   }
@@ -185,7 +216,8 @@ class VmlinuxMatcher {
       const section = symbol.definedIn;
       if (!section) return;
       for (const s of this.pristine.symbols) {
-        if (s.definedIn === section && s.name && s.type !== STT.SECTION) this.record(s.name, target + s.value);
+        if (s.definedIn === section && s.name && s.type !== STT.SECTION)
+          this.record(s.name, target + s.value);
       }
       return;
     }
@@ -208,7 +240,12 @@ class VmlinuxMatcher {
       const global = candidates.filter((e) => e.type === e.type.toUpperCase());
       if (global.length === 1) return this.ref(global[0] as KallsymsEntry, "unique");
     }
-    const chosen = byNeighbourhood(candidates, (e) => this.kallsyms.neighbourNames(e, NEIGHBOUR_RADIUS), this.own, name);
+    const chosen = byNeighbourhood(
+      candidates,
+      (e) => this.kallsyms.neighbourNames(e, NEIGHBOUR_RADIUS),
+      this.own,
+      name,
+    );
     return this.ref(chosen, "neighbourhood");
   }
 }
@@ -252,12 +289,22 @@ class ModuleMatcher {
   ref(symbol: ElfSymbol, how: KernelSymbolRef["how"]): KernelSymbolRef {
     const same = this.kept.filter((s) => s.name === symbol.name);
     const sympos = same.length <= 1 ? 0 : same.indexOf(symbol) + 1;
-    return { name: symbol.name, klpObject: this.moduleName, sympos, address: symbol.value, type: letterOf(symbol), how };
+    return {
+      name: symbol.name,
+      klpObject: this.moduleName,
+      sympos,
+      address: symbol.value,
+      type: letterOf(symbol),
+      how,
+    };
   }
 
   private neighbours(symbol: ElfSymbol): string[] {
     const at = this.kept.indexOf(symbol);
-    return this.kept.slice(Math.max(0, at - NEIGHBOUR_RADIUS), at + NEIGHBOUR_RADIUS + 1).filter((s) => s !== symbol).map((s) => s.name);
+    return this.kept
+      .slice(Math.max(0, at - NEIGHBOUR_RADIUS), at + NEIGHBOUR_RADIUS + 1)
+      .filter((s) => s !== symbol)
+      .map((s) => s.name);
   }
 
   matchFunction(name: string): KernelSymbolRef {
@@ -266,7 +313,9 @@ class ModuleMatcher {
     const code = functionCode(this.pristine, symbol);
     const candidates = this.kept.filter((s) => s.name === name && s.type === STT.FUNC);
     if (candidates.length === 0) {
-      throw new UserError(`The target's module ${this.moduleName} has no function '${name}': it was inlined or not built there.`);
+      throw new UserError(
+        `The target's module ${this.moduleName} has no function '${name}': it was inlined or not built there.`,
+      );
     }
     let firstDiff = -1;
     const matching = candidates.filter((k) => {
@@ -281,7 +330,10 @@ class ModuleMatcher {
         `The target module ${this.moduleName}'s ${name} differs from the one compiled from the target's source (first difference at byte ${firstDiff} of ${code.bytes.length}): another compiler, config or source built that module.`,
       );
     }
-    const chosen = matching.length === 1 ? (matching[0] as ElfSymbol) : byNeighbourhood(matching, (s) => this.neighbours(s), this.own, name);
+    const chosen =
+      matching.length === 1
+        ? (matching[0] as ElfSymbol)
+        : byNeighbourhood(matching, (s) => this.neighbours(s), this.own, name);
     this.learnFrom(code, functionCode(this.ko, chosen));
     return this.ref(chosen, candidates.length === 1 ? "unique" : "own-symbol");
   }
@@ -306,7 +358,9 @@ class ModuleMatcher {
       for (const s of this.pristine.symbols) {
         if (s.definedIn !== ourSection || !s.name || s.type === STT.SECTION) continue;
         const want = s.value + shift;
-        const found = this.kept.find((t) => t.definedIn === theirSection && t.name === s.name && t.value === want);
+        const found = this.kept.find(
+          (t) => t.definedIn === theirSection && t.name === s.name && t.value === want,
+        );
         if (found) this.evidence.set(s.name, found);
       }
     }
@@ -323,7 +377,10 @@ class ModuleMatcher {
         const global = candidates.filter((s) => s.bind !== STB.LOCAL);
         if (global.length === 1) return this.ref(global[0] as ElfSymbol, "unique");
       }
-      return this.ref(byNeighbourhood(candidates, (s) => this.neighbours(s), this.own, name), "neighbourhood");
+      return this.ref(
+        byNeighbourhood(candidates, (s) => this.neighbours(s), this.own, name),
+        "neighbourhood",
+      );
     }
     // Not in this module: vmlinux, or another module that exports it.
     const inVmlinux = this.vmlinux().resolve(name);
@@ -335,7 +392,8 @@ class ModuleMatcher {
 }
 
 function readKo(path: string): ElfObject {
-  if (/\.(xz|zst|gz)$/.test(path)) throw new UserError(`Compressed module ${path} is not supported yet: decompress the target's modules.`);
+  if (/\.(xz|zst|gz)$/.test(path))
+    throw new UserError(`Compressed module ${path} is not supported yet: decompress the target's modules.`);
   return readElf(readFileSync(path));
 }
 
@@ -344,7 +402,11 @@ function readKo(path: string): ElfObject {
  * units against TargetPaths.vmlinux at the kallsyms addresses, module units against the
  * target's .ko. Throws UserError naming the first function whose code differs.
  */
-export async function matchUnit(paths: TargetPaths, unit: UnitBuild, functions: string[]): Promise<UnitMatch> {
+export async function matchUnit(
+  paths: TargetPaths,
+  unit: UnitBuild,
+  functions: string[],
+): Promise<UnitMatch> {
   const pristine = readElf(readFileSync(unit.pristineObject));
   const own = unitNames(pristine);
   const kallsyms = loadKallsyms(paths.kallsyms);
@@ -360,7 +422,8 @@ export async function matchUnit(paths: TargetPaths, unit: UnitBuild, functions: 
     for (const name of functions) result.set(name, matcher.matchFunction(name));
     resolve = (name) => result.get(name) ?? matcher.resolve(name);
   } else {
-    if (!unit.moduleFile) throw new UserError(`The target has no module '${unit.klpObject}' for ${unit.object}.`);
+    if (!unit.moduleFile)
+      throw new UserError(`The target has no module '${unit.klpObject}' for ${unit.object}.`);
     const ko = readKo(join(paths.modulesDir, unit.moduleFile));
     const matcher = new ModuleMatcher(unit.klpObject, ko, pristine, own, vmlinux, loadSymvers(paths.symvers));
     for (const name of functions) result.set(name, matcher.matchFunction(name));

@@ -22,7 +22,8 @@ export function classifyTouched(path: string): TouchedKind {
   const name = basename(path);
   if (IGNORED_PREFIXES.some((p) => path.startsWith(p)) || IGNORED_NAMES.has(name)) return "ignored";
   if (/\.(rst|txt|yaml|json)$/.test(name)) return "ignored";
-  if (name === "Makefile" || name === "Kbuild" || name.startsWith("Kconfig") || name.endsWith(".mk")) return "build-system";
+  if (name === "Makefile" || name === "Kbuild" || name.startsWith("Kconfig") || name.endsWith(".mk"))
+    return "build-system";
   if (name.endsWith(".c")) return "c-source";
   if (name.endsWith(".h")) return "header";
   if (name.endsWith(".S") || name.endsWith(".s")) return "assembly";
@@ -77,7 +78,7 @@ function readAssignments(tree: string, dir: string, memo: Map<string, Assignment
   }
   const found: Assignment[] = [];
   for (const line of text.replace(/\\\n/g, " ").split("\n")) {
-    const m = /^\s*([A-Za-z0-9_.$()\-]+)\s*(?:\+=|:=|\?=|=)\s*(.*)$/.exec(line.replace(/#.*$/, ""));
+    const m = /^\s*([A-Za-z0-9_.$()-]+)\s*(?:\+=|:=|\?=|=)\s*(.*)$/.exec(line.replace(/#.*$/, ""));
     if (m) found.push({ lhs: m[1] as string, words: (m[2] as string).split(/\s+/).filter(Boolean) });
   }
   memo.set(dir, found);
@@ -87,7 +88,7 @@ function readAssignments(tree: string, dir: string, memo: Map<string, Assignment
 function stateOfSuffix(suffix: string, config: Map<string, string>): ConfigState {
   if (suffix === "y") return "y";
   if (suffix === "m") return "m";
-  if (suffix === "" ) return "n";
+  if (suffix === "") return "n";
   const m = /^\$\((CONFIG_[A-Za-z0-9_]+)\)$/.exec(suffix);
   if (!m) return "unknown";
   const value = config.get(m[1] as string);
@@ -95,7 +96,14 @@ function stateOfSuffix(suffix: string, config: Map<string, string>): ConfigState
 }
 
 /** Evaluates the Makefile lines naming `name` (an object or a subdirectory with '/') in `dir`. */
-function stateIn(tree: string, dir: string, name: string, config: Map<string, string>, memo: Map<string, Assignment[]>, seen: Set<string>): ConfigState | undefined {
+function stateIn(
+  tree: string,
+  dir: string,
+  name: string,
+  config: Map<string, string>,
+  memo: Map<string, Assignment[]>,
+  seen: Set<string>,
+): ConfigState | undefined {
   const key = `${dir}//${name}`;
   if (seen.has(key)) return "unknown";
   seen.add(key);
@@ -108,12 +116,19 @@ function stateIn(tree: string, dir: string, name: string, config: Map<string, st
     let state: ConfigState;
     if (head === "obj" || head === "lib" || head === "subdir") {
       state = stateOfSuffix(suffix, config);
-    } else if (head.startsWith("ccflags") || head.startsWith("CFLAGS") || head.startsWith("always") || head.startsWith("targets")) {
+    } else if (
+      head.startsWith("ccflags") ||
+      head.startsWith("CFLAGS") ||
+      head.startsWith("always") ||
+      head.startsWith("targets")
+    ) {
       continue;
     } else {
       // A composite object: head.o made of these parts.
       const gate = suffix === "objs" ? "y" : stateOfSuffix(suffix, config);
-      const parent = /^[A-Za-z0-9_\-]+$/.test(head) ? stateIn(tree, dir, `${head}.o`, config, memo, seen) : "unknown";
+      const parent = /^[A-Za-z0-9_-]+$/.test(head)
+        ? stateIn(tree, dir, `${head}.o`, config, memo, seen)
+        : "unknown";
       state = minState(gate === "m" ? "y" : gate, parent ?? "unknown");
     }
     result = result === undefined ? state : maxState(result, state);
@@ -122,7 +137,12 @@ function stateIn(tree: string, dir: string, name: string, config: Map<string, st
 }
 
 /** Whether the directory is descended into, and as what (the chain of parents' Makefiles). */
-function dirState(tree: string, dir: string, config: Map<string, string>, memo: Map<string, Assignment[]>): ConfigState {
+function dirState(
+  tree: string,
+  dir: string,
+  config: Map<string, string>,
+  memo: Map<string, Assignment[]>,
+): ConfigState {
   const parent = dirname(dir);
   if (parent === "." || dir === "arch/x86") return "y";
   const own = stateIn(tree, parent, `${basename(dir)}/`, config, memo, new Set());
@@ -131,7 +151,12 @@ function dirState(tree: string, dir: string, config: Map<string, string>, memo: 
 }
 
 /** Whether `object` (e.g. net/unix/af_unix.o) is built in this configuration: y, m, n or unknown. */
-export function unitConfigState(tree: string, object: string, config: Map<string, string>, memo = new Map<string, Assignment[]>()): ConfigState {
+export function unitConfigState(
+  tree: string,
+  object: string,
+  config: Map<string, string>,
+  memo = new Map<string, Assignment[]>(),
+): ConfigState {
   const dir = dirname(object);
   const own = stateIn(tree, dir, basename(object), config, memo, new Set()) ?? "unknown";
   if (own === "n") return "n";
@@ -152,7 +177,9 @@ export function moduleFileOf(modulesDir: string, klpObject: string): string | un
   for (const line of readFileSync(orderFile, "utf8").split("\n")) {
     const ko = line.trim();
     if (!ko) continue;
-    const name = basename(ko).replace(/\.ko(\.(xz|zst|gz))?$/, "").replaceAll("-", "_");
+    const name = basename(ko)
+      .replace(/\.ko(\.(xz|zst|gz))?$/, "")
+      .replaceAll("-", "_");
     if (name !== klpObject) continue;
     for (const candidate of [ko, `${ko}.xz`, `${ko}.zst`, `${ko}.gz`]) {
       if (existsSync(join(modulesDir, candidate))) return candidate;
