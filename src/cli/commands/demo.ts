@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `hotpatch demo`: the main job end to end on the built-in default — prepare the default
+// target, build the bundled real fix (fixes/01-af_unix-siocatmark-nonstream.patch) into a
+// livepatch, and verify it in a VM of that kernel with its behaviour check.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "@commander-js/extra-typings";
+import { UserError } from "../../errors/user-error.ts";
+import { prepareTarget } from "../../kernel/prepare.ts";
+import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
+import { buildLivepatch } from "../../klp/generate.ts";
+import { verifyModule } from "../../klp/verify.ts";
+import { step } from "../../util/progress.ts";
+import { run } from "../../util/run.ts";
+import { emit } from "../output.ts";
+import { renderBuildReport } from "./build.ts";
+import { renderVerifyReport } from "./verify.ts";
+
+const FIX = "01-af_unix-siocatmark-nonstream.patch";
+const CHECK = "af_unix-siocatmark.c";
+
+/** The repository's fixes/ directory, found upwards from this file (bundle or source). */
+function fixesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, "fixes", FIX))) return join(dir, "fixes");
+    dir = dirname(dir);
+  }
+  throw new UserError(`the bundled fix fixes/${FIX} is missing from this installation.`);
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "Build the bundled real security fix into a livepatch for the default target and prove it in a VM",
+    )
+    .option("--target <name>", "the target kernel", DEFAULT_TARGET)
+    .option("--keep <dir>", "keep the module and check helper in this directory")
+    .option("--json", "print the build and verify reports as JSON")
+    .action(async (options) => {
+      const fixes = fixesDir();
+      const paths = await step(`prepare target ${options.target}`, () =>
+        prepareTarget(parseTargetName(options.target)),
+      );
+      const work = options.keep ?? mkdtempSync(join(tmpdir(), "hotpatch-demo-"));
+      try {
+        const check = join(work, "af_unix-siocatmark");
+        await step("compile the behaviour check (gcc -static)", () =>
+          run("gcc", ["-static", "-O2", "-o", check, join(fixes, "checks", CHECK)], {
+            what: "compiling the check helper",
+          }),
+        );
+        const build = await buildLivepatch({
+          paths,
+          fixPath: join(fixes, FIX),
+          name: "hp_af_unix_siocatmark",
+          replace: true,
+          outPath: join(work, "hp_af_unix_siocatmark.ko"),
+          step,
+        });
+        if (!options.json) process.stdout.write(`${renderBuildReport(build)}\n\n`);
+        const verify = await step("verify in a VM of the target", () =>
+          verifyModule(paths, build.module, { check }),
+        );
+        emit(options, { build, verify }, (r) => renderVerifyReport(r.verify));
+        if (!verify.ok) throw new UserError(`the demo livepatch failed verification: ${verify.failure}`);
+      } finally {
+        if (!options.keep) rmSync(work, { recursive: true, force: true });
+      }
+    });
+}
