@@ -3,6 +3,7 @@
 // command group) on the program and does only parsing and printing.
 import type { Command } from "@commander-js/extra-typings";
 import { registerBuild } from "./build.ts";
+import { registerDemo } from "./demo.ts";
 import { registerDiff } from "./diff.ts";
 import { registerElf } from "./elf.ts";
 import { registerInstall, registerUninstall } from "./install.ts";
@@ -18,6 +19,7 @@ export const commands: Array<(program: Command) => void> = [
   registerTarget,
   registerBuild,
   registerVerify,
+  registerDemo,
   registerDiff,
   registerVm,
   registerLoad,
