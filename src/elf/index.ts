@@ -3,6 +3,15 @@
 // Other stages import from here only.
 export * from "./constants.ts";
 export {
+  type DumpGroup,
+  type DumpRelocation,
+  type DumpSection,
+  type DumpSymbol,
+  dumpElf,
+  type ElfDump,
+  flagString,
+} from "./dump.ts";
+export {
   addRelocationSection,
   addSection,
   addSymbol,
@@ -34,6 +43,7 @@ export {
   type SpecialIndex,
   type SymbolOrigin,
 } from "./model.ts";
+export { type ElfIndex, indexElf } from "./query.ts";
 export { readElf } from "./reader.ts";
 export { renumber } from "./renumber.ts";
 export { writeElf } from "./writer.ts";

@@ -14,8 +14,10 @@ import {
   createElfObject,
   ElfError,
   type ElfObject,
+  indexElf,
   R_X86_64,
   readElf,
+  referencesTo,
   removeSection,
   removeSections,
   renameSection,
@@ -121,6 +123,22 @@ describe("elf: compiled fixtures", () => {
     const pfe = readElf(readFileSync(links)).sectionByName("__patchable_function_entries");
     assert.ok(pfe && (pfe.flags & SHF.LINK_ORDER) !== 0);
     assert.equal(pfe.linkSection?.name, ".text.add");
+  });
+
+  it("indexes an object with the same answers as the linear lookups", () => {
+    for (const file of [basic, links]) {
+      const obj = readElf(readFileSync(file));
+      const index = indexElf(obj);
+      for (const section of obj.sections.slice(1)) {
+        assert.deepEqual(index.symbolsBySection.get(section) ?? [], obj.symbolsInSection(section));
+        assert.deepEqual(index.relocationsByTarget.get(section) ?? [], obj.relocationsFor(section));
+        assert.equal(index.sectionsByName.get(section.name)?.[0], obj.sectionByName(section.name));
+      }
+      const fentry = obj.symbolByName("__fentry__");
+      assert.ok(fentry);
+      assert.deepEqual(index.referencesBySymbol.get(fentry) ?? [], referencesTo(obj, fentry));
+      assert.ok((index.referencesBySymbol.get(fentry)?.length ?? 0) >= 3);
+    }
   });
 
   it("adds, renames and re-points, and the result reads, links and reads back", () => {
