@@ -124,6 +124,14 @@ function planUnits(paths: TargetPaths, touched: TouchedFile[]): Plan {
     }
     const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
     const users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
+    if (users.length > MAX_HEADER_UNITS * 10) {
+      // Far too many to be worth evaluating the Makefiles for each.
+      refusals.push({
+        file: file.path,
+        reason: `it is included by ${users.length} source files (e.g. ${users.slice(0, 3).join(", ")}); hotpatch rebuilds at most ${MAX_HEADER_UNITS} units per fix`,
+      });
+      continue;
+    }
     const built = users
       .map((source) => ({ source, state: unitConfigState(paths.tree, objectOfSource(source), config, memo) }))
       .filter((u) => u.state !== "n");

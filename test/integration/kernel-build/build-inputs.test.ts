@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The build front end on the real reference target: corpus fixes become pristine/fixed object
+// pairs, the pristine code equals the running kernel's (run-pre matching against the
+// extracted vmlinux and the target's .ko files), refusals carry reasons, the tree stays pristine.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, test } from "node:test";
+import { type ElfObject, readElf, STT } from "../../../src/elf/index.ts";
+import { UserError } from "../../../src/errors/user-error.ts";
+import type { BuildInputs, UnitBuild } from "../../../src/kernel/build-inputs.ts";
+import { prepareBuildInputs } from "../../../src/kernel/build-inputs.ts";
+import { compilePristine } from "../../../src/kernel/compile.ts";
+import { loadKallsyms } from "../../../src/kernel/kallsyms.ts";
+import { functionCode, matchUnit } from "../../../src/kernel/match.ts";
+import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+import { sharedDir } from "../../helpers/cli.ts";
+import { ensureTarget } from "../../helpers/target.ts";
+
+let paths: TargetPaths;
+before(async () => {
+  paths = await ensureTarget();
+});
+
+const corpus = (name: string) => join(sharedDir, "corpus", name);
+const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+function fn(obj: ElfObject, name: string) {
+  const symbol = obj.symbols.find((s) => s.name === name && s.type === STT.FUNC && s.definedIn);
+  assert.ok(symbol, `${name} is in the object`);
+  return functionCode(obj, symbol);
+}
+
+/** Builds a corpus fix and checks the common promises; returns the single unit. */
+async function buildOne(fix: string, object: string): Promise<{ inputs: BuildInputs; unit: UnitBuild }> {
+  const treeSource = join(paths.tree, object.replace(/\.o$/, ".c"));
+  const before = sha(treeSource);
+  const inputs = await prepareBuildInputs(paths, corpus(fix));
+  assert.deepEqual(inputs.refusals, []);
+  const unit = inputs.units.find((u) => u.object === object);
+  assert.ok(unit, `${object} is an affected unit`);
+  assert.notEqual(sha(unit.pristineObject), sha(unit.patchedObject), "pristine and fixed objects differ");
+  assert.equal(sha(treeSource), before, "the tree's source is untouched");
+  return { inputs, unit };
+}
+
+function bytesDiffer(a: ElfObject, b: ElfObject, name: string): boolean {
+  return Buffer.compare(Buffer.from(fn(a, name).bytes), Buffer.from(fn(b, name).bytes)) !== 0;
+}
+
+test("cmdline_proc_show compiled from the target's source is the running kernel's, outside 5 relocation fields", async () => {
+  const pristine = await compilePristine(paths, "fs/proc/cmdline.o");
+  const obj = readElf(readFileSync(pristine.objectPath));
+  assert.equal(fn(obj, "cmdline_proc_show").relocations.length, 5);
+  const unit: UnitBuild = {
+    source: "fs/proc/cmdline.c",
+    object: "fs/proc/cmdline.o",
+    klpObject: "vmlinux",
+    pristineObject: pristine.objectPath,
+    patchedObject: pristine.objectPath,
+    becauseOf: [],
+  };
+  const match = await matchUnit(paths, unit, ["cmdline_proc_show"]);
+  const ref = match.functions.get("cmdline_proc_show");
+  const [entry] = loadKallsyms(paths.kallsyms).named("cmdline_proc_show");
+  assert.equal(ref?.address, entry?.address);
+  assert.equal(ref?.sympos, 0);
+  assert.equal(match.resolve("saved_command_line")?.klpObject, "vmlinux");
+});
+
+test("corpus 01 (af_unix, vmlinux): unix_ioctl changes and the pristine one matches the running kernel", async () => {
+  const { inputs, unit } = await buildOne("01-af_unix-siocatmark-nonstream.patch", "net/unix/af_unix.o");
+  try {
+    assert.equal(unit.klpObject, "vmlinux");
+    assert.equal(unit.moduleFile, undefined);
+    const pristine = readElf(readFileSync(unit.pristineObject));
+    const patched = readElf(readFileSync(unit.patchedObject));
+    assert.ok(bytesDiffer(pristine, patched, "unix_ioctl"));
+    assert.ok(
+      !bytesDiffer(pristine, patched, "unix_stream_connect"),
+      "an untouched function compiles the same",
+    );
+    const match = await matchUnit(paths, unit, ["unix_ioctl", "unix_stream_connect"]);
+    assert.equal(match.functions.get("unix_ioctl")?.how, "unique");
+  } finally {
+    inputs.cleanup();
+  }
+});
+
+test("corpus 15 (sctp auth, module): klp object sctp, matches the target's sctp.ko", async () => {
+  const { inputs, unit } = await buildOne("15-sctp-auth-chunk-list-capacity.patch", "net/sctp/auth.o");
+  try {
+    assert.equal(unit.klpObject, "sctp");
+    assert.equal(unit.moduleFile, "kernel/net/sctp/sctp.ko");
+    const pristine = readElf(readFileSync(unit.pristineObject));
+    const patched = readElf(readFileSync(unit.patchedObject));
+    assert.ok(bytesDiffer(pristine, patched, "sctp_auth_ep_add_chunkid"));
+    const match = await matchUnit(paths, unit, ["sctp_auth_ep_add_chunkid"]);
+    const ref = match.functions.get("sctp_auth_ep_add_chunkid");
+    assert.equal(ref?.klpObject, "sctp");
+    assert.equal(ref?.sympos, 0);
+    // A vmlinux function it calls resolves to vmlinux.
+    assert.equal(match.resolve("__fentry__")?.klpObject, "vmlinux");
+  } finally {
+    inputs.cleanup();
+  }
+});
+
+test("corpus 12 (binfmt_misc, module): create_entry is inlined; bm_register_write matches binfmt_misc.ko", async () => {
+  const { inputs, unit } = await buildOne("12-binfmt-misc-reject-flag-delimiter.patch", "fs/binfmt_misc.o");
+  try {
+    assert.equal(unit.klpObject, "binfmt_misc");
+    const pristine = readElf(readFileSync(unit.pristineObject));
+    const patched = readElf(readFileSync(unit.patchedObject));
+    assert.ok(bytesDiffer(pristine, patched, "bm_register_write"));
+    const match = await matchUnit(paths, unit, ["bm_register_write"]);
+    assert.equal(match.functions.get("bm_register_write")?.klpObject, "binfmt_misc");
+    // A static variable of the unit resolves inside the module.
+    assert.equal(match.resolve("entries")?.klpObject, "binfmt_misc");
+  } finally {
+    inputs.cleanup();
+  }
+});
+
+test("corpus 20 (ndisc, inlined static): ndisc_recv_na changes and matches; same-named locals resolve exactly", async () => {
+  const { inputs, unit } = await buildOne("20-ndisc-accept-untracked-na-null-idev.patch", "net/ipv6/ndisc.o");
+  try {
+    const pristine = readElf(readFileSync(unit.pristineObject));
+    const patched = readElf(readFileSync(unit.patchedObject));
+    assert.ok(bytesDiffer(pristine, patched, "ndisc_recv_na"));
+    const match = await matchUnit(paths, unit, ["ndisc_recv_na"]);
+    assert.equal(match.functions.get("ndisc_recv_na")?.klpObject, "vmlinux");
+    // dst_output is a static inline emitted in many units: several in kallsyms, ours resolved.
+    const kallsyms = loadKallsyms(paths.kallsyms);
+    if (kallsyms.named("dst_output").length > 1 && pristine.symbols.some((s) => s.name === "dst_output")) {
+      const ref = match.resolve("dst_output");
+      assert.ok(ref && ref.sympos > 0, "a non-unique symbol gets a sympos");
+    }
+  } finally {
+    inputs.cleanup();
+  }
+});
+
+test("corpus 28 (assembly + header): refused with reasons, nothing compiled", async () => {
+  const inputs = await prepareBuildInputs(paths, corpus("28-x86-srso-safe-ret-intr-robust.patch"));
+  try {
+    const refused = new Map(inputs.refusals.map((r) => [r.file, r.reason]));
+    assert.match(refused.get("arch/x86/entry/entry_64.S") ?? "", /assembly/);
+    assert.match(refused.get("arch/x86/lib/retpoline.S") ?? "", /assembly/);
+    assert.ok(refused.has("arch/x86/include/asm/nospec-branch.h"));
+  } finally {
+    inputs.cleanup();
+  }
+});
+
+test("a fix that does not apply names the file and hunk; lib/ is refused", async () => {
+  const bad = join(tmpdir(), `hotpatch-bad-${process.pid}.patch`);
+  writeFileSync(
+    bad,
+    readFileSync(corpus("01-af_unix-siocatmark-nonstream.patch"), "utf8").replace(
+      "int answ = 0;",
+      "int answ = 42;",
+    ),
+  );
+  await assert.rejects(prepareBuildInputs(paths, bad), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.match(error.message, /hunk #1 of net\/unix\/af_unix\.c does not apply/);
+    return true;
+  });
+  const lib = join(tmpdir(), `hotpatch-lib-${process.pid}.patch`);
+  const line = readFileSync(join(paths.tree, "lib/string.c"), "utf8").split("\n")[0];
+  writeFileSync(lib, `--- a/lib/string.c\n+++ b/lib/string.c\n@@ -1 +1,2 @@\n+/* x */\n ${line}\n`);
+  const inputs = await prepareBuildInputs(paths, lib);
+  try {
+    assert.match(inputs.refusals[0]?.reason ?? "", /ftrace/);
+    assert.equal(inputs.units.length, 0);
+  } finally {
+    inputs.cleanup();
+  }
+});
+
+test("a header fix affects every built unit including it (include scan), with the module's name", async () => {
+  const header = "fs/afs/afs_cm.h";
+  const first = readFileSync(join(paths.tree, header), "utf8").split("\n")[0];
+  const fix = join(tmpdir(), `hotpatch-header-${process.pid}.patch`);
+  writeFileSync(
+    fix,
+    `--- a/${header}\n+++ b/${header}\n@@ -1 +1,2 @@\n+#define HOTPATCH_TEST_MACRO 1\n ${first}\n`,
+  );
+  const inputs = await prepareBuildInputs(paths, fix);
+  try {
+    assert.deepEqual(inputs.refusals, []);
+    assert.deepEqual(
+      inputs.units.map((u) => u.object),
+      ["fs/afs/cmservice.o", "fs/afs/rxrpc.o"],
+    );
+    for (const unit of inputs.units) {
+      assert.equal(unit.klpObject, "kafs");
+      assert.deepEqual(unit.becauseOf, [header]);
+    }
+    assert.ok(inputs.notes.some((n) => n.includes("include")));
+  } finally {
+    inputs.cleanup();
+  }
+});
