@@ -21,6 +21,8 @@ export interface SectionOrigin {
   readonly type: number;
   readonly offset: number;
   readonly size: number;
+  /** sh_link named a section (the reader set linkSection). */
+  readonly linked: boolean;
 }
 
 export interface SymbolOrigin {

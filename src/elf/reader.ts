@@ -238,7 +238,15 @@ function nameSections(
     if (strings && s.index > 0) s.name = strings.get(nameOffset, `section ${s.index}`, at);
     else if (nameOffset !== 0 && s.index > 0)
       throw new ElfError(`section ${s.index} has a name but the object has no section name table`, at);
-    s.origin = { index: s.index, name: s.name, nameOffset, type: s.type, offset: s.offset, size: s.size };
+    s.origin = {
+      index: s.index,
+      name: s.name,
+      nameOffset,
+      type: s.type,
+      offset: s.offset,
+      size: s.size,
+      linked: false,
+    };
   }
   return shstrtab;
 }
@@ -259,6 +267,7 @@ function linkSections(raw: RawHeader, sections: Section[]): void {
           throw new ElfError(`section ${s.index} links to section ${s.link}, which does not exist`, at + 40);
       } else {
         s.linkSection = target;
+        if (s.origin) s.origin = { ...s.origin, linked: true };
       }
     }
     if (s.type === SHT.SYMTAB && s.linkSection?.type !== SHT.STRTAB) {

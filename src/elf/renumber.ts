@@ -31,6 +31,22 @@ function sectionIndexOf(obj: ElfObject, section: Section, user: string): number 
   return section.index;
 }
 
+const linkedTypes: ReadonlySet<number> = new Set([
+  SHT.SYMTAB,
+  SHT.RELA,
+  SHT.REL,
+  SHT.GROUP,
+  SHT.SYMTAB_SHNDX,
+  SHT.HASH,
+  SHT.DYNAMIC,
+  SHT.DYNSYM,
+  SHT.GNU_HASH,
+]);
+
+function linkIsSectionIndex(s: Section): boolean {
+  return linkedTypes.has(s.type) || (s.flags & SHF.LINK_ORDER) !== 0 || s.origin?.linked === true;
+}
+
 /** Symbols' indices and order; sections' indices, sh_link and sh_info. */
 export function renumber(obj: ElfObject): void {
   const sections = obj.sections;
@@ -46,6 +62,8 @@ export function renumber(obj: ElfObject): void {
   for (const s of sections) {
     if (s.index === 0) continue;
     if (s.linkSection) s.link = sectionIndexOf(obj, s.linkSection, `section '${s.name}' (sh_link)`);
+    // A link that named a section and was cleared must not keep a stale index.
+    else if (linkIsSectionIndex(s)) s.link = 0;
     if (s.type === SHT.SYMTAB) s.info = firstGlobal;
     else if (s.infoSection) s.info = sectionIndexOf(obj, s.infoSection, `section '${s.name}' (sh_info)`);
     else if (s.type === SHT.GROUP && s.group)

@@ -244,6 +244,15 @@ describe("elf: compiled fixtures", () => {
     firstLocalsThenGlobals(back);
   });
 
+  it("clears a link whose section was dropped instead of keeping a stale index", () => {
+    const obj = readElf(readFileSync(links));
+    const pfe = obj.sectionByName("__patchable_function_entries");
+    assert.ok(pfe?.linkSection);
+    pfe.linkSection = null;
+    renumber(obj);
+    assert.equal(pfe.link, 0);
+  });
+
   it("removes a group's only member and the group with it", () => {
     const obj = readElf(readFileSync(basic));
     const grouped = obj.sectionByName(".text.grouped");
