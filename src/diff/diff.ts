@@ -9,7 +9,7 @@ import { correlate } from "./correlate.ts";
 import { explainChange } from "./explain.ts";
 import { makeSide, type Side } from "./fingerprint.ts";
 import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
-import type { DiffObject, DSection, DSymbol } from "./model.ts";
+import { type DiffObject, type DSection, type DSymbol, relocsIn } from "./model.ts";
 import {
   isConstantPool,
   isInitOrExitSection,
@@ -163,7 +163,14 @@ export function diffViews(
   for (const u of isNew)
     if ((u.sym.bind !== STB_LOCAL || markers.callbacks.has(u.sym)) && !u.parent && !isMarkerSymbol(u.sym))
       includeFunc(u);
-  const refs = collectReferences(ctx.patched.funcBySym, corr.toOrig, included, isNew, changedConsts);
+  const refs = collectReferences(
+    ctx.patched.funcBySym,
+    corr.toOrig,
+    included,
+    isNew,
+    changedConsts,
+    patchedSpecial.byFunc,
+  );
 
   // 6. Result.
   const functions: FunctionDiff[] = [];
@@ -247,6 +254,7 @@ function collectReferences(
   included: Set<FuncUnit>,
   isNew: Set<FuncUnit>,
   changedConst: Set<DSymbol>,
+  entries: Map<FuncUnit, Entry[]>,
 ): SymbolReference[] {
   const refs = new Map<string, SymbolReference>();
   const add = (key: string, ref: Omit<SymbolReference, "usedBy">, user: string) => {
@@ -273,7 +281,8 @@ function collectReferences(
     if (t.kind === "anon") {
       const kind =
         isStringSection(t.sec) || isConstantPool(t.sec) || !isWritable(t.sec) ? "new-rodata" : "new-data";
-      if (isText(t.sec) && !isText(from)) return;
+      if (isText(t.sec) && !isText(from) && !/^\.(altinstr_replacement|fixup|altinstr_aux)$/.test(t.sec.name))
+        return;
       return add(`sec:${t.sec.name}`, { name: t.sec.name, kind, type: "section" }, user);
     }
     const sym = t.sym;
@@ -314,7 +323,25 @@ function collectReferences(
   };
   for (let i = 0; i < queue.length; i++) {
     const u = queue[i] as FuncUnit;
-    for (const r of u.relocs) classify(u.sec, resolveTarget(u.sec, r), rootOf(u).sym.name);
+    const user = rootOf(u).sym.name;
+    for (const r of u.relocs) classify(u.sec, resolveTarget(u.sec, r), user);
+    // What the carried special-section entries point to (static keys, bug file names,
+    // alternative replacements, fixups), except the function's own code.
+    for (const e of entries.get(u) ?? []) {
+      for (const r of relocsIn(e.sec, e.offset, e.offset + e.size)) {
+        const t = resolveTarget(e.sec, r);
+        if (t.kind === "symbol" && funcBySym.get(t.sym) === u) continue;
+        if (
+          t.kind === "anon" &&
+          isText(t.sec) &&
+          t.sec.name !== ".altinstr_replacement" &&
+          t.sec.name !== ".fixup" &&
+          t.sec.name !== ".altinstr_aux"
+        )
+          continue;
+        classify(e.sec, t, user);
+      }
+    }
   }
   return [...refs.values()];
 }
