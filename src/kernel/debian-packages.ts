@@ -78,24 +78,22 @@ function toPackage(stanza: Stanza): DebianPackage {
   };
 }
 
-/** `apt-cache show` of one package (optionally `=version`); undefined when apt knows none. */
-async function showPackage(spec: string): Promise<DebianPackage | undefined> {
-  const result = await execa("apt-cache", ["show", "--no-all-versions", spec], {
+/**
+ * `apt-cache show` of several packages (each optionally `=version`) in one call (each call
+ * loads apt's whole cache, about a second): the stanzas found, keyed by package name.
+ */
+async function showPackages(specs: string[]): Promise<Map<string, Stanza>> {
+  const result = await execa("apt-cache", ["show", "--no-all-versions", ...specs], {
     reject: false,
     stdin: "ignore",
   });
   if ((result as { code?: string }).code === "ENOENT") throw new MissingToolError("apt-cache", "apt");
-  if (result.exitCode !== 0) return undefined;
-  const stanza = parseStanzas(result.stdout)[0];
-  return stanza ? toPackage(stanza) : undefined;
-}
-
-async function showDepends(spec: string): Promise<string> {
-  const result = await execa("apt-cache", ["show", "--no-all-versions", spec], {
-    reject: false,
-    stdin: "ignore",
-  });
-  return parseStanzas(result.stdout)[0]?.get("Depends") ?? "";
+  const found = new Map<string, Stanza>();
+  for (const stanza of parseStanzas(result.stdout ?? "")) {
+    const name = stanza.get("Package");
+    if (name && !found.has(name)) found.set(name, stanza);
+  }
+  return found;
 }
 
 /** The package names a Depends field lists, without version constraints or alternatives. */
@@ -113,26 +111,38 @@ export function seriesOf(version: string): string {
   return match[1];
 }
 
+/** The image's candidate version decides; every other package must have exactly that version. */
 async function findAll(release: string): Promise<KernelPackageSet | string> {
   const imageName = `linux-image-${release}`;
-  const image = await showPackage(imageName);
-  if (!image) return imageName;
-  const version = image.version;
   const headersName = `linux-headers-${release}`;
-  const headers = await showPackage(`${headersName}=${version}`);
-  if (!headers) return `${headersName}=${version}`;
-  const deps = dependedNames(await showDepends(`${headersName}=${version}`));
+  const first = await showPackages([imageName, headersName]);
+  const imageStanza = first.get(imageName);
+  if (!imageStanza) return imageName;
+  const image = toPackage(imageStanza);
+  const version = image.version;
+  let headersStanza = first.get(headersName);
+  if (headersStanza?.get("Version") !== version) {
+    headersStanza = (await showPackages([`${headersName}=${version}`])).get(headersName);
+  }
+  if (!headersStanza) return `${headersName}=${version}`;
+  const headers = toPackage(headersStanza);
+  const deps = dependedNames(headersStanza.get("Depends") ?? "");
   const series = seriesOf(version);
   const commonName =
     deps.find((d) => /^linux-headers-.*-common(-rt)?$/.test(d)) ??
     `linux-headers-${release.replace(/-[^-]+$/, "")}-common`;
   const kbuildName = deps.find((d) => d.startsWith("linux-kbuild-")) ?? `linux-kbuild-${series}`;
   const sourceName = `linux-source-${kbuildName.slice("linux-kbuild-".length) || series}`;
-  const headersCommon = await showPackage(`${commonName}=${version}`);
+  const rest = await showPackages([commonName, kbuildName, sourceName].map((name) => `${name}=${version}`));
+  const pick = (name: string): DebianPackage | undefined => {
+    const stanza = rest.get(name);
+    return stanza?.get("Version") === version ? toPackage(stanza) : undefined;
+  };
+  const headersCommon = pick(commonName);
   if (!headersCommon) return `${commonName}=${version}`;
-  const kbuild = await showPackage(`${kbuildName}=${version}`);
+  const kbuild = pick(kbuildName);
   if (!kbuild) return `${kbuildName}=${version}`;
-  const source = await showPackage(`${sourceName}=${version}`);
+  const source = pick(sourceName);
   if (!source) return `${sourceName}=${version}`;
   return { release, version, series, image, headers, headersCommon, kbuild, source };
 }

@@ -91,16 +91,13 @@ export interface KallsymsCapture {
   vmlinuz: string;
   modulesDir: string;
   release: string;
-  /** The extracted image, whose load address `_text` must equal. */
-  vmlinux: string;
-  /** Where kallsyms is written (atomically). */
-  out: string;
   /** A host directory the guest may write into; removed afterwards. */
   scratchDir: string;
   logFile: string;
 }
 
-export async function captureKallsyms(capture: KallsymsCapture): Promise<KallsymsSummary> {
+/** Boots the target with nokaslr and returns its /proc/kallsyms, read as root. */
+export async function captureKallsyms(capture: KallsymsCapture): Promise<string> {
   mkdirSync(capture.scratchDir, { recursive: true });
   const copied = join(capture.scratchDir, "kallsyms");
   try {
@@ -120,11 +117,15 @@ export async function captureKallsyms(capture: KallsymsCapture): Promise<Kallsym
         `copying /proc/kallsyms out of the target VM failed with exit code ${result.exitCode} (log: ${capture.logFile}).`,
       );
     }
-    const text = readFileSync(copied, "utf8");
-    const summary = checkKallsyms(text, elfLowestLoadAddress(readHead(capture.vmlinux, 4096)));
-    writeFileAtomic(capture.out, text);
-    return summary;
+    return readFileSync(copied, "utf8");
   } finally {
     rmSync(capture.scratchDir, { recursive: true, force: true });
   }
+}
+
+/** Checks kallsyms against the extracted image (`vmlinux`) and writes it to `out`. */
+export function saveCheckedKallsyms(text: string, vmlinux: string, out: string): KallsymsSummary {
+  const summary = checkKallsyms(text, elfLowestLoadAddress(readHead(vmlinux, 4096)));
+  writeFileAtomic(out, text);
+  return summary;
 }

@@ -21,7 +21,7 @@ import { ensureFreeSpace, ensureTools } from "./debian-preflight.ts";
 import { configureTree, headersBuildDir, makeOlddefconfig, makePrepare, treeRelease } from "./debian-tree.ts";
 import { checkTreeVermagic, imageVermagic } from "./debian-vermagic.ts";
 import { extractDeb, extractSourceTree, extractVmlinux } from "./extract.ts";
-import { captureKallsyms } from "./extract-kallsyms.ts";
+import { captureKallsyms, saveCheckedKallsyms } from "./extract-kallsyms.ts";
 import { type TargetId, type TargetPaths, targetName, targetPaths, targetsRoot } from "./target-layout.ts";
 
 export type { TargetManifest } from "./debian-manifest.ts";
@@ -115,38 +115,53 @@ async function prepareInPlace(id: TargetId, paths: TargetPaths): Promise<TargetM
     downloadPackages(kernelPackageList(set), log("apt")),
   );
   const [imageDeb, headersDeb, , , sourceDeb] = debs.paths as [string, string, string, string, string];
-  await clock.run("unpack linux-image and linux-headers (dpkg-deb)", async () => {
-    await extractDeb(imageDeb, paths.imageDir, log("unpack"));
-    await extractDeb(headersDeb, headersDir, log("unpack"));
-  });
-  await clock.run(`unpack the kernel source (${set.source.name} ${set.version})`, () =>
-    extractSourceTree(sourceDeb, paths.tree, join(paths.root, "source-deb"), log("unpack")),
+  await clock.run("unpack linux-headers (dpkg-deb)", () => extractDeb(headersDeb, headersDir, log("unpack")));
+  // Two independent chains run side by side: the VM needs only the image, the tree only the
+  // headers and the source (the VM is mostly one emulating thread, make uses the rest).
+  const [kallsymsText] = await bothSettled(
+    (async () => {
+      await clock.run("unpack linux-image (dpkg-deb)", () =>
+        extractDeb(imageDeb, paths.imageDir, log("unpack-image")),
+      );
+      return clock.run("boot the target with nokaslr and copy /proc/kallsyms", () =>
+        captureKallsyms({
+          runInVm,
+          vmlinuz: paths.vmlinuz,
+          modulesDir: paths.modulesDir,
+          release: id.release,
+          scratchDir: join(paths.root, "vm-scratch"),
+          logFile: log("vm"),
+        }),
+      );
+    })(),
+    (async () => {
+      await clock.run(`unpack the kernel source (${set.source.name} ${set.version})`, () =>
+        extractSourceTree(sourceDeb, paths.tree, join(paths.root, "source-deb"), log("unpack-source")),
+      );
+      await clock.run("configure the tree (headers' .config, make olddefconfig)", async () => {
+        configureTree(paths.tree, headersDir, id.release);
+        await makeOlddefconfig(paths.tree, log("make"));
+      });
+      await clock.run("make -j2 prepare modules_prepare", () => makePrepare(paths.tree, log("make")));
+    })(),
   );
-  await clock.run("configure the tree (headers' .config, make olddefconfig)", async () => {
-    configureTree(paths.tree, headersDir, id.release);
-    await makeOlddefconfig(paths.tree, log("make"));
-  });
-  await clock.run("make -j2 prepare modules_prepare", () => makePrepare(paths.tree, log("make")));
   const vermagic = await clock.run("check a test module's vermagic", () =>
     checkVermagic(paths, log("check-module")),
   );
   await clock.run("extract vmlinux (scripts/extract-vmlinux)", () =>
     extractVmlinux(paths.tree, paths.vmlinuz, paths.vmlinux, log("unpack")),
   );
-  const kallsyms = await clock.run("boot the target with nokaslr and copy /proc/kallsyms", () =>
-    captureKallsyms({
-      runInVm,
-      vmlinuz: paths.vmlinuz,
-      modulesDir: paths.modulesDir,
-      release: id.release,
-      vmlinux: paths.vmlinux,
-      out: paths.kallsyms,
-      scratchDir: join(paths.root, "vm-scratch"),
-      logFile: log("vm"),
-    }),
-  );
+  const kallsyms = saveCheckedKallsyms(kallsymsText, paths.vmlinux, paths.kallsyms);
   copyFileSync(join(headersBuildDir(headersDir, id.release), "Module.symvers"), paths.symvers);
   return finish(id, paths, set, debs.downloaded, vermagic, kallsyms.symbols, clock.timings, started);
+}
+
+/** Awaits both (so nothing keeps running behind a failure), then throws the first error. */
+async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === "rejected") throw ra.reason;
+  if (rb.status === "rejected") throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 async function checkVermagic(paths: TargetPaths, logFile: string): Promise<string> {
