@@ -17,14 +17,20 @@ import {
   SHF,
   SHN,
   SHT,
-  STB,
   STT,
   writeElf,
 } from "../../../src/elf/index.ts";
 import { compilePristine } from "../../../src/kernel/compile.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { modelRelocations, modelSections, modelSymbols } from "../../unit/elf/compare.ts";
-import { readelf, readelfRelocations, readelfSections, readelfSymbols, tempDir, tool } from "../../unit/elf/helpers.ts";
+import {
+  readelf,
+  readelfRelocations,
+  readelfSections,
+  readelfSymbols,
+  tempDir,
+  tool,
+} from "../../unit/elf/helpers.ts";
 
 const units = ["fs/proc/cmdline.o", "fs/proc/meminfo.o", "net/ipv4/tcp.o", "kernel/sched/core.o"];
 
@@ -41,11 +47,21 @@ describe("elf: real kernel objects of the reference target", () => {
       assert.ok(Buffer.from(writeElf(obj)).equals(bytes), `${unit}: round trip differs`);
 
       // An edit of the kind the livepatch generator makes.
-      const victim = obj.symbols.find((s) => s.type === STT.FUNC && s.bind === STB.GLOBAL);
-      assert.ok(victim, "a global function");
+      const victim = obj.symbols.find((s) => s.type === STT.FUNC && s.definedIn !== null);
+      assert.ok(victim, "a defined function");
       renameSymbol(victim, `${victim.name}__renamed`);
-      const klpSym = addSymbol(obj, { name: ".klp.sym.vmlinux.saved_command_line,0", type: STT.OBJECT, section: SHN.LIVEPATCH });
-      const data = addSection(obj, { name: ".data.hotpatch_test", type: SHT.PROGBITS, flags: SHF.ALLOC | SHF.WRITE, data: new Uint8Array(8), addralign: 8 });
+      const klpSym = addSymbol(obj, {
+        name: ".klp.sym.vmlinux.saved_command_line,0",
+        type: STT.OBJECT,
+        section: SHN.LIVEPATCH,
+      });
+      const data = addSection(obj, {
+        name: ".data.hotpatch_test",
+        type: SHT.PROGBITS,
+        flags: SHF.ALLOC | SHF.WRITE,
+        data: new Uint8Array(8),
+        addralign: 8,
+      });
       addRelocationSection(obj, data, [{ offset: 0, type: R_X86_64["64"], symbol: klpSym, addend: 0n }], {
         name: ".klp.rela.vmlinux..data.hotpatch_test",
         flags: SHF.ALLOC | SHF.RELA_LIVEPATCH | SHF.INFO_LINK,
