@@ -72,7 +72,8 @@ function renderSymbols(dump: ElfDump): string[] {
       s.bind,
       s.visibility,
       s.section,
-      s.name,
+      // Like readelf: a section symbol (nameless) is shown by its section's name.
+      s.name === "" && s.type === "SECTION" ? s.section : s.name,
     ]);
   }
   return [
