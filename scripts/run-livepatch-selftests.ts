@@ -34,9 +34,19 @@ export function parseSelftestOutput(output: string): SelftestResult[] {
     const end = /^=== END \S+ rc=(\d+) seconds=(\d+)/m.exec(block);
     const body = block.slice(block.indexOf("\n") + 1, end?.index ?? block.length);
     const exitCode = end ? Number(end[1]) : -1;
-    const tests = [...body.matchAll(/^TEST: (.*?) \.\.\. (ok|not ok)/gm)].map((m) => ({ name: m[1] ?? "", ok: m[2] === "ok" }));
+    const tests = [...body.matchAll(/^TEST: (.*?) \.\.\. (ok|not ok)/gm)].map((m) => ({
+      name: m[1] ?? "",
+      ok: m[2] === "ok",
+    }));
     const outcome = exitCode === 0 ? "pass" : exitCode === 4 ? "skip" : "fail";
-    results.push({ script, outcome, exitCode, seconds: end ? Number(end[2]) : 0, tests, detail: outcome === "pass" ? "" : body.trim() });
+    results.push({
+      script,
+      outcome,
+      exitCode,
+      seconds: end ? Number(end[2]) : 0,
+      tests,
+      detail: outcome === "pass" ? "" : body.trim(),
+    });
   }
   return results;
 }
@@ -64,13 +74,19 @@ async function main(): Promise<void> {
   const results = parseSelftestOutput(vm.output);
   const seconds = Math.round((Date.now() - started) / 1000);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ release: basename(paths.modulesDir), seconds, results }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ release: basename(paths.modulesDir), seconds, results }, null, 2)}\n`,
+    );
     return;
   }
-  process.stdout.write(`\nkernel livepatch selftests on ${basename(paths.modulesDir)} (${seconds} s in the VM)\n`);
+  process.stdout.write(
+    `\nkernel livepatch selftests on ${basename(paths.modulesDir)} (${seconds} s in the VM)\n`,
+  );
   for (const r of results) {
     const passed = r.tests.filter((t) => t.ok).length;
-    process.stdout.write(`${r.outcome.toUpperCase().padEnd(5)} ${r.script.padEnd(22)} ${passed}/${r.tests.length} tests ok, ${r.seconds} s\n`);
+    process.stdout.write(
+      `${r.outcome.toUpperCase().padEnd(5)} ${r.script.padEnd(22)} ${passed}/${r.tests.length} tests ok, ${r.seconds} s\n`,
+    );
   }
 }
 

@@ -26,7 +26,9 @@ export interface LoadAllResult {
 }
 
 export function skipRequested(cmdline: string): boolean {
-  return cmdline.split(/\s+/).some((word) => word === SKIP_SWITCH || /^hotpatch\.skip=(1|y|yes|true)$/i.test(word));
+  return cmdline
+    .split(/\s+/)
+    .some((word) => word === SKIP_SWITCH || /^hotpatch\.skip=(1|y|yes|true)$/i.test(word));
 }
 
 /** Index of the first entry to load: the newest complete replace-mode patch supersedes all before it. */
@@ -38,7 +40,11 @@ export function firstToLoad(entries: StoreEntry[]): number {
   return 0;
 }
 
-export async function loadAll(env: RuntimeEnv, options: LoadOptions, storeReleases: string[]): Promise<LoadAllResult> {
+export async function loadAll(
+  env: RuntimeEnv,
+  options: LoadOptions,
+  storeReleases: string[],
+): Promise<LoadAllResult> {
   const release = readRelease(env);
   const otherReleases = storeReleases.filter((r) => r !== release);
   if (skipRequested(readCmdline(env))) return { release, skipped: true, entries: [], otherReleases };
@@ -47,9 +53,17 @@ export async function loadAll(env: RuntimeEnv, options: LoadOptions, storeReleas
   const entries: BootEntry[] = [];
   for (const [index, patch] of installed.entries()) {
     if (!patch.complete) {
-      entries.push({ name: patch.name, outcome: "incomplete", detail: "the stored module is missing or does not match its checksum" });
+      entries.push({
+        name: patch.name,
+        outcome: "incomplete",
+        detail: "the stored module is missing or does not match its checksum",
+      });
     } else if (index < first) {
-      entries.push({ name: patch.name, outcome: "superseded", detail: `replaced by ${installed[first]?.name}` });
+      entries.push({
+        name: patch.name,
+        outcome: "superseded",
+        detail: `replaced by ${installed[first]?.name}`,
+      });
     } else {
       entries.push(await loadOne(env, patch, options));
     }

@@ -55,7 +55,8 @@ export class KoFile {
 
   private checkHeader(): void {
     const b = this.bytes;
-    if (b.length < 64 || b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) this.bad("no ELF header");
+    if (b.length < 64 || b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46)
+      this.bad("no ELF header");
     if (b[4] !== 2 || b[5] !== 1) this.bad("not a 64-bit little-endian ELF file");
     if (this.view.getUint16(16, true) !== 1) this.bad("not a relocatable object (ET_REL)");
     if (this.view.getUint16(18, true) !== 62) this.bad("not built for x86_64");
@@ -88,7 +89,8 @@ export class KoFile {
       const type = this.u32(at + 4);
       const offset = this.small(this.u64(at + 24), "section offset");
       const size = this.small(this.u64(at + 32), "section size");
-      if (type !== SHT_NOBITS && offset + size > this.bytes.length) this.bad(`section ${index} past the end of the file`);
+      if (type !== SHT_NOBITS && offset + size > this.bytes.length)
+        this.bad(`section ${index} past the end of the file`);
       return {
         index,
         nameOffset: this.u32(at),
@@ -102,7 +104,10 @@ export class KoFile {
       };
     });
     const strtab = raw[shstrndx] as (typeof raw)[number];
-    return raw.map(({ nameOffset, ...s }) => ({ ...s, name: this.cString(strtab.offset + nameOffset, strtab.offset + strtab.size) }));
+    return raw.map(({ nameOffset, ...s }) => ({
+      ...s,
+      name: this.cString(strtab.offset + nameOffset, strtab.offset + strtab.size),
+    }));
   }
 
   private cString(start: number, end: number): string {

@@ -10,10 +10,17 @@ import { insmod, rmmod } from "./kmod.ts";
 import { checkLoadable, type ModuleFile, type ReplaceMode, readModuleFile } from "./module-file.ts";
 import { readRecord, removeRecord, writeRecord } from "./records.ts";
 import { withRuntimeLock } from "./runtime-lock.ts";
-import { type KernelPatch, livepatchSupported, readModule, readPatch, readPatches, readRelease } from "./sysfs.ts";
+import {
+  type KernelPatch,
+  livepatchSupported,
+  readModule,
+  readPatch,
+  readPatches,
+  readRelease,
+} from "./sysfs.ts";
+import { writePatchAttribute } from "./sysfs-write.ts";
 import { describeTask, type PendingTask, pendingTasks } from "./tasks.ts";
 import { waitForRelease, waitForTransition, waitUntil } from "./transition.ts";
-import { writePatchAttribute } from "./sysfs-write.ts";
 
 export interface LoadOptions {
   timeoutMs: number;
@@ -46,7 +53,9 @@ function checkSystemState(env: RuntimeEnv, module: ModuleFile): "already-loaded"
   const existing = readPatch(env, module.name);
   if (existing?.enabled && !existing.transition) return "already-loaded";
   if (existing) {
-    throw new UserError(`Livepatch ${module.name} is in the middle of a transition: wait for it, or run 'hotpatch status ${module.name}'.`);
+    throw new UserError(
+      `Livepatch ${module.name} is in the middle of a transition: wait for it, or run 'hotpatch status ${module.name}'.`,
+    );
   }
   if (readModule(env, module.name)) {
     throw new UserError(
@@ -54,7 +63,10 @@ function checkSystemState(env: RuntimeEnv, module: ModuleFile): "already-loaded"
     );
   }
   const busy = readPatches(env).find((p) => p.transition);
-  if (busy) throw new UserError(`Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`);
+  if (busy)
+    throw new UserError(
+      `Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`,
+    );
   return "ok";
 }
 
@@ -63,23 +75,38 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
   const release = readRelease(env);
   checkLoadable(module, release);
   if (!livepatchSupported(env)) {
-    throw new UserError("This kernel has no livepatch support (/sys/kernel/livepatch is missing): nothing was loaded.");
+    throw new UserError(
+      "This kernel has no livepatch support (/sys/kernel/livepatch is missing): nothing was loaded.",
+    );
   }
   return withRuntimeLock(env, async () => {
     const base = { name: module.name, path, release, forced: false, retired: [], removedModules: [] };
     if (checkSystemState(env, module) === "already-loaded") {
-      return { ...base, outcome: "already-loaded", replace: readRecord(env, module.name)?.replace ?? module.replace, transitionMs: 0 };
+      return {
+        ...base,
+        outcome: "already-loaded",
+        replace: readRecord(env, module.name)?.replace ?? module.replace,
+        transitionMs: 0,
+      };
     }
     const before = readPatches(env).map((p) => p.name);
     const started = Date.now();
     await insmod(path, module.name);
     if (!readPatch(env, module.name)) {
       await rmmod(module.name).catch(() => undefined);
-      throw new UserError(`${module.name} loaded but registered no livepatch (it does not call klp_enable_patch): it was removed again.`);
+      throw new UserError(
+        `${module.name} loaded but registered no livepatch (it does not call klp_enable_patch): it was removed again.`,
+      );
     }
     note(`• waiting for the transition of ${module.name} (timeout ${formatSeconds(options.timeoutMs)}) ...`);
     let forced = false;
-    if ((await waitForTransition(env, module.name, { timeoutMs: options.timeoutMs, targetState: 1, label: module.name })) === "timeout") {
+    if (
+      (await waitForTransition(env, module.name, {
+        timeoutMs: options.timeoutMs,
+        targetState: 1,
+        label: module.name,
+      })) === "timeout"
+    ) {
       const stalled = pendingTasks(env, 1, patchedFunctionNames(readPatch(env, module.name)));
       if (!options.force) await revertLoad(env, module.name, options.timeoutMs, stalled);
       await forceTransition(env, module.name, stalled);
@@ -95,19 +122,30 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
 }
 
 /** Reverses a stalled enable: tasks already switched go back, then the module is removed. */
-async function revertLoad(env: RuntimeEnv, name: string, timeoutMs: number, stalled: PendingTask[]): Promise<never> {
+async function revertLoad(
+  env: RuntimeEnv,
+  name: string,
+  timeoutMs: number,
+  stalled: PendingTask[],
+): Promise<never> {
   const details = stalled.map(describeTask);
   const seconds = formatSeconds(timeoutMs);
   note(`  the transition did not complete in ${seconds}; reverting ${name} ...`);
   writePatchAttribute(env, name, "enabled", "0");
-  if ((await waitForTransition(env, name, { timeoutMs, targetState: 0, label: `${name} (reverting)` })) === "timeout") {
+  if (
+    (await waitForTransition(env, name, { timeoutMs, targetState: 0, label: `${name} (reverting)` })) ===
+    "timeout"
+  ) {
     throw new UserError(
       `The transition of ${name} stalled and so did its reversal: the patch stays loaded in transition; see 'hotpatch status ${name}'.`,
       details,
     );
   }
   if (!(await waitForRelease(env, name))) {
-    throw new UserError(`The transition of ${name} stalled and was reversed, but its module is still referenced and was not removed.`, details);
+    throw new UserError(
+      `The transition of ${name} stalled and was reversed, but its module is still referenced and was not removed.`,
+      details,
+    );
   }
   await rmmod(name);
   removeRecord(env, name);
@@ -129,7 +167,11 @@ async function forceTransition(env: RuntimeEnv, name: string, stalled: PendingTa
 async function retiredBy(env: RuntimeEnv, before: string[], replace: ReplaceMode): Promise<string[]> {
   if (before.length === 0) return [];
   // The kernel frees replaced patches from a workqueue just after the transition.
-  if (replace !== "stack") await waitUntil(() => before.every((n) => readPatch(env, n) === null), replace === "replace" ? 10_000 : 1_000);
+  if (replace !== "stack")
+    await waitUntil(
+      () => before.every((n) => readPatch(env, n) === null),
+      replace === "replace" ? 10_000 : 1_000,
+    );
   return before.filter((n) => readPatch(env, n) === null);
 }
 

@@ -30,7 +30,9 @@ export function parseModinfo(data: Uint8Array): Record<string, string[]> {
     const eq = entry.indexOf("=");
     if (eq <= 0) continue;
     const key = entry.slice(0, eq);
-    (result[key] ??= []).push(entry.slice(eq + 1));
+    const values = result[key] ?? [];
+    values.push(entry.slice(eq + 1));
+    result[key] = values;
   }
   return result;
 }
@@ -56,7 +58,12 @@ export function readReplaceMode(ko: KoFile, modinfo: Record<string, string[]>): 
   if (thisModule < 0) return "unknown";
   const isData = (symbolIndex: number): boolean => {
     const target = ko.sections[symbols[symbolIndex]?.shndx ?? 0];
-    return target !== undefined && target.index !== 0 && target.index < 0xff00 && (target.flags & SHF_EXECINSTR) === 0n;
+    return (
+      target !== undefined &&
+      target.index !== 0 &&
+      target.index < 0xff00 &&
+      (target.flags & SHF_EXECINSTR) === 0n
+    );
   };
   const found: boolean[] = [];
   for (const rela of ko.sections.filter((s) => s.type === SHT_RELA)) {
@@ -112,7 +119,9 @@ export function readModuleFile(path: string): ModuleFile {
 /** Refuses, in one sentence, a module this kernel must not be asked to load as a livepatch. */
 export function checkLoadable(module: ModuleFile, runningRelease: string): void {
   if (!module.vermagic) {
-    throw new UserError(`${module.path} has no vermagic: it was not built by kbuild for any kernel, so it is not loaded.`);
+    throw new UserError(
+      `${module.path} has no vermagic: it was not built by kbuild for any kernel, so it is not loaded.`,
+    );
   }
   if (module.release !== runningRelease) {
     throw new UserError(
@@ -120,6 +129,8 @@ export function checkLoadable(module: ModuleFile, runningRelease: string): void 
     );
   }
   if (!module.livepatch) {
-    throw new UserError(`${module.path} is not a livepatch module (its modinfo has no livepatch=Y): it is not loaded.`);
+    throw new UserError(
+      `${module.path} is not a livepatch module (its modinfo has no livepatch=Y): it is not loaded.`,
+    );
   }
 }

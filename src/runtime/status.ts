@@ -6,14 +6,24 @@ import type { RuntimeEnv } from "./env.ts";
 import type { ReplaceMode } from "./module-file.ts";
 import { readRecord } from "./records.ts";
 import { listInstalled, type StoreEntry, storeReleases } from "./store.ts";
-import { type KernelPatch, livepatchSupported, readLivepatchModules, readModule, readPatches, readRelease } from "./sysfs.ts";
+import {
+  type KernelPatch,
+  livepatchSupported,
+  readLivepatchModules,
+  readModule,
+  readPatches,
+  readRelease,
+} from "./sysfs.ts";
 import { readTaint, type Taint } from "./taint.ts";
+import { describeTask, pendingTasks } from "./tasks.ts";
 
 export interface PatchStatus extends KernelPatch {
   replace: ReplaceMode;
   forced: boolean;
   refcnt: number | null;
   installed: boolean;
+  /** While in transition: the tasks not switched yet, described (pid, comm, patch_state, stack). */
+  pendingTasks: string[];
 }
 
 export interface RetiredModule {
@@ -50,6 +60,9 @@ export function readStatus(env: RuntimeEnv): SystemStatus {
     forced: readRecord(env, p.name)?.forced ?? false,
     refcnt: readModule(env, p.name)?.refcnt ?? null,
     installed: installed.some((s) => s.name === p.name),
+    pendingTasks: p.transition
+      ? pendingTasks(env, p.enabled ? 1 : 0, functionNames(p)).map(describeTask)
+      : [],
   }));
   const active = new Set(patches.map((p) => p.name));
   const retired = readLivepatchModules(env)
@@ -64,6 +77,10 @@ export function readStatus(env: RuntimeEnv): SystemStatus {
     installed,
     otherReleases: safeReleases(env).filter((r) => r !== release),
   };
+}
+
+function functionNames(p: KernelPatch): string[] {
+  return p.objects.flatMap((o) => o.functions.map((f) => f.name));
 }
 
 function safeInstalled(env: RuntimeEnv, release: string): StoreEntry[] {

@@ -94,8 +94,14 @@ function sweep(dir: string): void {
 /** Copies a livepatch into the store for the release its vermagic names. Call under the runtime lock. */
 export function installPatch(env: RuntimeEnv, source: string): InstalledPatch {
   const module = readModuleFile(source);
-  if (!module.livepatch) throw new UserError(`${source} is not a livepatch module (its modinfo has no livepatch=Y): it was not installed.`);
-  if (!module.release) throw new UserError(`${source} has no vermagic, so the kernel it is for is unknown: it was not installed.`);
+  if (!module.livepatch)
+    throw new UserError(
+      `${source} is not a livepatch module (its modinfo has no livepatch=Y): it was not installed.`,
+    );
+  if (!module.release)
+    throw new UserError(
+      `${source} has no vermagic, so the kernel it is for is unknown: it was not installed.`,
+    );
   if (!NAME.test(module.name)) throw new UserError(`${source} has an unusable module name '${module.name}'.`);
   const dir = releaseDir(env, module.release);
   sweep(dir);

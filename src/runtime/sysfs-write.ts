@@ -6,7 +6,12 @@ import { join } from "node:path";
 import { UserError } from "../errors/user-error.ts";
 import { patchDir, type RuntimeEnv } from "./env.ts";
 
-export function writePatchAttribute(env: RuntimeEnv, name: string, attribute: "enabled" | "force", value: "0" | "1"): void {
+export function writePatchAttribute(
+  env: RuntimeEnv,
+  name: string,
+  attribute: "enabled" | "force",
+  value: "0" | "1",
+): void {
   try {
     writeFileSync(join(patchDir(env, name), attribute), value);
   } catch (error) {

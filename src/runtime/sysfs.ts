@@ -55,7 +55,9 @@ function isDir(path: string): boolean {
 
 function listDirs(path: string): string[] {
   try {
-    return readdirSync(path).filter((entry) => isDir(join(path, entry))).sort();
+    return readdirSync(path)
+      .filter((entry) => isDir(join(path, entry)))
+      .sort();
   } catch {
     return [];
   }

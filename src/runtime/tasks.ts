@@ -44,7 +44,11 @@ export function parseStack(text: string): string[] {
 }
 
 /** Every task whose patch_state is set and differs from `targetState` (1 = patching, 0 = unpatching). */
-export function pendingTasks(env: RuntimeEnv, targetState: 0 | 1, patchedFunctions: string[] = []): PendingTask[] {
+export function pendingTasks(
+  env: RuntimeEnv,
+  targetState: 0 | 1,
+  patchedFunctions: string[] = [],
+): PendingTask[] {
   const wanted = new Set(patchedFunctions);
   const found: PendingTask[] = [];
   for (const pid of numericEntries(env.proc)) {
@@ -59,7 +63,9 @@ export function pendingTasks(env: RuntimeEnv, targetState: 0 | 1, patchedFunctio
         comm: (readText(join(dir, "comm")) ?? "?").trim(),
         patchState: state,
         stack,
-        blockingFunctions: stack.filter((fn) => wanted.has(fn.replace(/\.(cold|part\.\d+|isra\.\d+|constprop\.\d+)$/, ""))),
+        blockingFunctions: stack.filter((fn) =>
+          wanted.has(fn.replace(/\.(cold|part\.\d+|isra\.\d+|constprop\.\d+)$/, "")),
+        ),
       });
     }
   }

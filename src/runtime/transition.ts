@@ -22,7 +22,11 @@ function progressLine(label: string, waitedMs: number, pending: number): string 
 }
 
 /** Waits until the patch's transition file reads 0 (or the patch directory is gone). */
-export async function waitForTransition(env: RuntimeEnv, name: string, options: WaitOptions): Promise<WaitOutcome> {
+export async function waitForTransition(
+  env: RuntimeEnv,
+  name: string,
+  options: WaitOptions,
+): Promise<WaitOutcome> {
   const started = Date.now();
   const poll = options.pollMs ?? 250;
   let lastReport = started;

@@ -10,9 +10,9 @@ import { patchedFunctionNames } from "./load.ts";
 import { readRecord, removeRecord } from "./records.ts";
 import { withRuntimeLock } from "./runtime-lock.ts";
 import { type KernelPatch, type LoadedModule, readModule, readPatch, readPatches } from "./sysfs.ts";
+import { writePatchAttribute } from "./sysfs-write.ts";
 import { describeTask, pendingTasks } from "./tasks.ts";
 import { waitForRelease, waitForTransition } from "./transition.ts";
-import { writePatchAttribute } from "./sysfs-write.ts";
 
 export interface UnloadOptions {
   timeoutMs: number;
@@ -26,24 +26,42 @@ export interface UnloadResult {
   transitionMs: number;
 }
 
-function refuseUnless(env: RuntimeEnv, name: string, patch: KernelPatch | null, module: LoadedModule | null): void {
+function refuseUnless(
+  env: RuntimeEnv,
+  name: string,
+  patch: KernelPatch | null,
+  module: LoadedModule | null,
+): void {
   if (!patch && !module) {
     const loaded = readPatches(env).map((p) => p.name);
-    throw new UserError(`No livepatch named ${name} is loaded${loaded.length ? ` (loaded: ${loaded.join(", ")})` : ""}.`);
+    throw new UserError(
+      `No livepatch named ${name} is loaded${loaded.length ? ` (loaded: ${loaded.join(", ")})` : ""}.`,
+    );
   }
-  if (module && !module.taint.includes("K")) throw new UserError(`Module ${name} is not a livepatch module: use rmmod for ordinary modules.`);
+  if (module && !module.taint.includes("K"))
+    throw new UserError(`Module ${name} is not a livepatch module: use rmmod for ordinary modules.`);
   if (readRecord(env, name)?.forced) {
-    throw new UserError(`Livepatch ${name} was loaded with a forced transition, and a forced patch can never be unloaded (the kernel keeps its module).`);
+    throw new UserError(
+      `Livepatch ${name} was loaded with a forced transition, and a forced patch can never be unloaded (the kernel keeps its module).`,
+    );
   }
-  if (patch?.transition) throw new UserError(`Livepatch ${name} is in transition: wait for it to finish before unloading.`);
+  if (patch?.transition)
+    throw new UserError(`Livepatch ${name} is in transition: wait for it to finish before unloading.`);
   const busy = readPatches(env).find((p) => p.transition);
-  if (busy) throw new UserError(`Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`);
+  if (busy)
+    throw new UserError(
+      `Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`,
+    );
   if (module && module.holders.length > 0) {
     throw new UserError(`Module ${name} is in use by ${module.holders.join(", ")}: unload those first.`);
   }
 }
 
-export async function unloadPatch(env: RuntimeEnv, name: string, options: UnloadOptions): Promise<UnloadResult> {
+export async function unloadPatch(
+  env: RuntimeEnv,
+  name: string,
+  options: UnloadOptions,
+): Promise<UnloadResult> {
   return withRuntimeLock(env, async () => {
     const patch = readPatch(env, name);
     const module = readModule(env, name);
@@ -52,10 +70,20 @@ export async function unloadPatch(env: RuntimeEnv, name: string, options: Unload
     if (patch?.enabled) {
       writePatchAttribute(env, name, "enabled", "0");
       note(`• waiting for ${name} to be disabled (timeout ${formatSeconds(options.timeoutMs)}) ...`);
-      if ((await waitForTransition(env, name, { timeoutMs: options.timeoutMs, targetState: 0, label: name })) === "timeout") {
+      if (
+        (await waitForTransition(env, name, {
+          timeoutMs: options.timeoutMs,
+          targetState: 0,
+          label: name,
+        })) === "timeout"
+      ) {
         const stalled = pendingTasks(env, 0, patchedFunctionNames(patch)).map(describeTask);
         writePatchAttribute(env, name, "enabled", "1"); // reverse: back to fully patched
-        await waitForTransition(env, name, { timeoutMs: options.timeoutMs, targetState: 1, label: `${name} (re-enabling)` });
+        await waitForTransition(env, name, {
+          timeoutMs: options.timeoutMs,
+          targetState: 1,
+          label: `${name} (re-enabling)`,
+        });
         throw new UserError(
           `Disabling ${name} did not complete within ${formatSeconds(options.timeoutMs)}; it was reversed and the patch stays enabled.`,
           stalled,

@@ -2,7 +2,13 @@
 // `hotpatch install M.ko` / `hotpatch uninstall NAME`: the store that the boot unit loads
 // from (/var/lib/hotpatch/<kernel release>/). Installing does not load; see `hotpatch load`.
 import type { Command } from "@commander-js/extra-typings";
-import { type InstalledPatch, installPatch, runtimeEnv, uninstallPatch, withRuntimeLock } from "../../runtime/index.ts";
+import {
+  type InstalledPatch,
+  installPatch,
+  runtimeEnv,
+  uninstallPatch,
+  withRuntimeLock,
+} from "../../runtime/index.ts";
 import { emit } from "../output.ts";
 
 function renderInstall(i: InstalledPatch): string {
@@ -31,6 +37,11 @@ export function registerUninstall(program: Command): void {
     .action(async (name, opts) => {
       const env = runtimeEnv();
       const releases = await withRuntimeLock(env, async () => uninstallPatch(env, name, opts.release));
-      emit(opts, { name, releases }, (r) => `uninstalled ${r.name} (kernel ${r.releases.join(", ")}); a loaded copy stays loaded until 'hotpatch unload ${r.name}'`);
+      emit(
+        opts,
+        { name, releases },
+        (r) =>
+          `uninstalled ${r.name} (kernel ${r.releases.join(", ")}); a loaded copy stays loaded until 'hotpatch unload ${r.name}'`,
+      );
     });
 }

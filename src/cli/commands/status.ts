@@ -3,7 +3,13 @@
 // installed patches and the kernel taint; with NAME only that patch.
 import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
-import { type PatchStatus, readStatus, runtimeEnv, type SystemStatus, type Taint } from "../../runtime/index.ts";
+import {
+  type PatchStatus,
+  readStatus,
+  runtimeEnv,
+  type SystemStatus,
+  type Taint,
+} from "../../runtime/index.ts";
 import { emit } from "../output.ts";
 
 export function stateWord(p: PatchStatus): string {
@@ -21,27 +27,37 @@ export function renderPatch(p: PatchStatus): string {
     `${p.name}: ${stateWord(p)}, ${p.replace === "unknown" ? "replace mode unknown" : `${p.replace} mode`}${p.forced ? ", FORCED (cannot be unloaded)" : ""}${p.installed ? ", installed for boot" : ""}`,
   ];
   for (const o of p.objects) {
-    lines.push(`  ${o.name}: ${o.patched ? "patched" : o.name === "vmlinux" ? "not patched" : "waiting for the module to load"}`);
+    lines.push(
+      `  ${o.name}: ${o.patched ? "patched" : o.name === "vmlinux" ? "not patched" : "waiting for the module to load"}`,
+    );
     for (const f of o.functions) lines.push(`    ${f.name}${f.sympos ? ` (sympos ${f.sympos})` : ""}`);
   }
+  if (p.pendingTasks.length)
+    lines.push(`  tasks not switched yet:`, ...p.pendingTasks.map((t) => `    ${t}`));
   return lines.join("\n");
 }
 
 export function renderRetiredAndStore(s: SystemStatus): string[] {
   const lines: string[] = [];
   for (const r of s.retired) {
-    lines.push(`${r.name}: retired (disabled or replaced by a cumulative patch), module still loaded${r.removable ? "; remove with 'hotpatch unload " + r.name + "'" : ` (refcount ${r.refcnt ?? "?"})`}`);
+    lines.push(
+      `${r.name}: retired (disabled or replaced by a cumulative patch), module still loaded${r.removable ? `; remove with 'hotpatch unload ${r.name}'` : ` (refcount ${r.refcnt ?? "?"})`}`,
+    );
   }
   const loaded = new Set([...s.patches.map((p) => p.name), ...s.retired.map((r) => r.name)]);
   for (const i of s.installed.filter((e) => !loaded.has(e.name))) {
-    lines.push(`${i.name}: installed for boot, not loaded${i.complete ? "" : " (INCOMPLETE: will not load)"}`);
+    lines.push(
+      `${i.name}: installed for boot, not loaded${i.complete ? "" : " (INCOMPLETE: will not load)"}`,
+    );
   }
-  if (s.otherReleases.length) lines.push(`patches installed for other kernels (not loaded): ${s.otherReleases.join(", ")}`);
+  if (s.otherReleases.length)
+    lines.push(`patches installed for other kernels (not loaded): ${s.otherReleases.join(", ")}`);
   return lines;
 }
 
 function render(s: SystemStatus): string {
-  if (!s.livepatchSupported) return `kernel ${s.release}: no livepatch support (/sys/kernel/livepatch missing)\n${renderTaint(s.taint)}`;
+  if (!s.livepatchSupported)
+    return `kernel ${s.release}: no livepatch support (/sys/kernel/livepatch missing)\n${renderTaint(s.taint)}`;
   const lines = [`kernel ${s.release}`];
   lines.push(...(s.patches.length ? s.patches.map(renderPatch) : ["no livepatches loaded"]));
   lines.push(...renderRetiredAndStore(s), renderTaint(s.taint));
@@ -60,7 +76,12 @@ export function registerStatus(program: Command): void {
         const patch = status.patches.find((p) => p.name === name);
         const retired = status.retired.find((r) => r.name === name);
         if (!patch && !retired) throw new UserError(`No livepatch named ${name} is loaded.`);
-        const one = { ...status, patches: patch ? [patch] : [], retired: retired ? [retired] : [], installed: status.installed.filter((i) => i.name === name) };
+        const one = {
+          ...status,
+          patches: patch ? [patch] : [],
+          retired: retired ? [retired] : [],
+          installed: status.installed.filter((i) => i.name === name),
+        };
         emit(opts, one, render);
         return;
       }

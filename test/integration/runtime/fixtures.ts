@@ -33,7 +33,11 @@ async function build(paths: TargetPaths, release: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "hp-runtime-fixtures-"));
   for (const file of readdirSync(fixturesDir)) copyFileSync(join(fixturesDir, file), join(dir, file));
   await buildExternalModule({ tree: paths.tree, moduleDir: dir, logFile: join(dir, "build.log") });
-  const wrong = withOtherRelease(readFileSync(join(dir, "hp_rt_a.ko")), release, release.replace(/-\d\d-/, "-99-"));
+  const wrong = withOtherRelease(
+    readFileSync(join(dir, "hp_rt_a.ko")),
+    release,
+    release.replace(/-\d\d-/, "-99-"),
+  );
   writeFileSync(join(dir, "hp_rt_wrong.ko"), wrong);
   return dir;
 }

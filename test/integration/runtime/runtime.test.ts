@@ -37,7 +37,8 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
   let outDir: string;
   let console = "";
   const step = (name: string): Step => {
-    const read = (ext: string) => (existsSync(join(outDir, `${name}.${ext}`)) ? readFileSync(join(outDir, `${name}.${ext}`), "utf8") : "");
+    const read = (ext: string) =>
+      existsSync(join(outDir, `${name}.${ext}`)) ? readFileSync(join(outDir, `${name}.${ext}`), "utf8") : "";
     return { rc: Number.parseInt(read("rc") || "-1", 10), out: read("out"), err: read("err") };
   };
   const json = (name: string) => JSON.parse(step(name).out);
@@ -66,7 +67,10 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
   test("a module built for another kernel release is refused before insmod", () => {
     const s = step("wrongkernel");
     assert.notEqual(s.rc, 0);
-    assert.match(s.err, new RegExp(`built for kernel 6\\.1\\.0-99-amd64, but this system runs ${release}: it is not loaded\\.`));
+    assert.match(
+      s.err,
+      new RegExp(`built for kernel 6\\.1\\.0-99-amd64, but this system runs ${release}: it is not loaded\\.`),
+    );
     assert.equal(step("wrongkernelLoaded").out.trim(), "0");
   });
 
@@ -87,7 +91,9 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
     assert.equal(patch.name, "hp_rt_a");
     assert.equal(patch.enabled, true);
     assert.equal(patch.transition, false);
-    assert.deepEqual(patch.objects, [{ name: "vmlinux", patched: true, functions: [{ name: "cmdline_proc_show", sympos: 1 }] }]);
+    assert.deepEqual(patch.objects, [
+      { name: "vmlinux", patched: true, functions: [{ name: "cmdline_proc_show", sympos: 1 }] },
+    ]);
     assert.ok(s.taint.letters.includes("K"), s.taint.letters);
   });
 
@@ -105,7 +111,10 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
     assert.equal(step("versionB").out, "hp_rt_b version\n");
     assert.equal(step("moduleAafterB").out.trim(), "0");
     const list = json("listB");
-    assert.deepEqual(list.patches.map((p: { name: string; replace: string }) => [p.name, p.replace]), [["hp_rt_b", "replace"]]);
+    assert.deepEqual(
+      list.patches.map((p: { name: string; replace: string }) => [p.name, p.replace]),
+      [["hp_rt_b", "replace"]],
+    );
     assert.match(step("listBtext").out, /hp_rt_b\s+enabled\s+replace\s+vmlinux\s+2/);
   });
 
@@ -122,6 +131,12 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
     const during = json("stallList");
     const stalled = during.patches.find((p: { name: string }) => p.name === "hp_rt_stall_patch");
     assert.equal(stalled?.transition, true, "list shows the patch in transition");
+    assert.ok(
+      stalled.pendingTasks.some((t: string) =>
+        /hp_stall: patch_state 0, sleeping in patched hp_stall_sleep/.test(t),
+      ),
+      `list names the stalled task: ${JSON.stringify(stalled.pendingTasks)}`,
+    );
     const s = step("stall");
     assert.notEqual(s.rc, 0);
     assert.match(s.err, /did not complete within 8\.0 s .*reverted and the module removed/);

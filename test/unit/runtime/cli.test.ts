@@ -11,13 +11,25 @@ import { FakeSystem } from "./fake-system.ts";
 
 test("list --json reports patches, retired modules, installed patches and taint", async () => {
   const sys = new FakeSystem(undefined, 1 << 15)
-    .addPatch({ name: "lp_b", objects: { vmlinux: { patched: true, functions: ["cmdline_proc_show,1"] }, nfsd: { patched: false, functions: ["nfsd_foo,0"] } } })
+    .addPatch({
+      name: "lp_b",
+      objects: {
+        vmlinux: { patched: true, functions: ["cmdline_proc_show,1"] },
+        nfsd: { patched: false, functions: ["nfsd_foo,0"] },
+      },
+    })
     .addModule("lp_a", { taint: "K", refcnt: 0 });
   const result = await hotpatch(["list", "--json"], { env: sys.cliEnv() });
   assert.equal(result.exitCode, 0, result.stderr);
   const status = JSON.parse(result.stdout);
   assert.equal(status.patches[0].name, "lp_b");
-  assert.deepEqual(status.patches[0].objects.map((o: { name: string; patched: boolean }) => [o.name, o.patched]), [["nfsd", false], ["vmlinux", true]]);
+  assert.deepEqual(
+    status.patches[0].objects.map((o: { name: string; patched: boolean }) => [o.name, o.patched]),
+    [
+      ["nfsd", false],
+      ["vmlinux", true],
+    ],
+  );
   assert.deepEqual(status.retired, [{ name: "lp_a", refcnt: 0, removable: true }]);
   assert.equal(status.taint.letters, "K");
   const text = await hotpatch(["status"], { env: sys.cliEnv() });
@@ -38,7 +50,10 @@ test("load refuses a module for another kernel before touching the system", asyn
   const ko = fakeKo("lp_other", { modinfo: ["vermagic=6.1.0-99-amd64 SMP preempt ", "livepatch=Y"] });
   const result = await hotpatch(["load", ko], { env: sys.cliEnv() });
   assert.equal(result.exitCode, 1);
-  assert.match(result.stderr, /was built for kernel 6\.1\.0-99-amd64, but this system runs 6\.1\.0-50-amd64: it is not loaded\./);
+  assert.match(
+    result.stderr,
+    /was built for kernel 6\.1\.0-99-amd64, but this system runs 6\.1\.0-50-amd64: it is not loaded\./,
+  );
   assert.equal(existsSync(join(sys.env.runDir, "lock")), false);
 });
 
@@ -50,7 +65,10 @@ test("install and uninstall through the CLI write and clear the store", async ()
   assert.equal(JSON.parse(installed.stdout).replace, "replace");
   assert.ok(existsSync(join(sys.env.stateDir, RELEASE, "lp_inst.ko")));
   const listed = JSON.parse((await hotpatch(["list", "--json"], { env: sys.cliEnv() })).stdout);
-  assert.deepEqual(listed.installed.map((i: { name: string }) => i.name), ["lp_inst"]);
+  assert.deepEqual(
+    listed.installed.map((i: { name: string }) => i.name),
+    ["lp_inst"],
+  );
   const removed = await hotpatch(["uninstall", "lp_inst"], { env: sys.cliEnv() });
   assert.equal(removed.exitCode, 0, removed.stderr);
   assert.equal(existsSync(join(sys.env.stateDir, RELEASE, "lp_inst.ko")), false);

@@ -3,8 +3,8 @@
 // replace-mode reading of the klp_patch struct.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { checkLoadable, parseModinfo, readModuleFile } from "../../../src/runtime/module-file.ts";
@@ -26,7 +26,10 @@ test("a livepatch module's name, release and replace mode are read from the file
 });
 
 test("replace=false reads as stack mode; no klp_patch at all reads as unknown", () => {
-  assert.equal(readModuleFile(fakeKo("lp2", { modinfo: [VERMAGIC, "livepatch=Y"], replace: false })).replace, "stack");
+  assert.equal(
+    readModuleFile(fakeKo("lp2", { modinfo: [VERMAGIC, "livepatch=Y"], replace: false })).replace,
+    "stack",
+  );
   assert.equal(readModuleFile(fakeKo("lp3", { modinfo: [VERMAGIC, "livepatch=Y"] })).replace, "unknown");
 });
 
@@ -41,10 +44,14 @@ test("without name= the module name comes from the file name, dashes as undersco
 });
 
 test("a module for another kernel release is refused in one sentence naming both releases", () => {
-  const module = readModuleFile(fakeKo("other", { modinfo: ["vermagic=6.1.0-99-amd64 SMP preempt ", "livepatch=Y"] }));
+  const module = readModuleFile(
+    fakeKo("other", { modinfo: ["vermagic=6.1.0-99-amd64 SMP preempt ", "livepatch=Y"] }),
+  );
   assert.throws(
     () => checkLoadable(module, RELEASE),
-    (e: unknown) => e instanceof UserError && /built for kernel 6\.1\.0-99-amd64, but this system runs 6\.1\.0-50-amd64/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /built for kernel 6\.1\.0-99-amd64, but this system runs 6\.1\.0-50-amd64/.test(e.message),
   );
 });
 
@@ -55,9 +62,18 @@ test("a module without livepatch=Y is refused as not a livepatch", () => {
 
 test("files that are not modules get a clear error, not a crash", () => {
   const junk = join(tmpdir(), `hp-junk-${process.pid}.ko`);
-  writeFileSync(junk, "not an elf file at all, just text that is long enough to look at ....................");
-  assert.throws(() => readModuleFile(junk), (e: unknown) => e instanceof UserError && /not a valid kernel module/.test(e.message));
-  assert.throws(() => readModuleFile("/nonexistent/x.ko"), (e: unknown) => e instanceof UserError && /Cannot read/.test(e.message));
+  writeFileSync(
+    junk,
+    "not an elf file at all, just text that is long enough to look at ....................",
+  );
+  assert.throws(
+    () => readModuleFile(junk),
+    (e: unknown) => e instanceof UserError && /not a valid kernel module/.test(e.message),
+  );
+  assert.throws(
+    () => readModuleFile("/nonexistent/x.ko"),
+    (e: unknown) => e instanceof UserError && /Cannot read/.test(e.message),
+  );
   const noModinfo = fakeKo("nomodinfo", { modinfo: [] });
   assert.throws(() => checkLoadable(readModuleFile(noModinfo), RELEASE), /has no vermagic/);
 });

@@ -20,11 +20,14 @@ test("selftest output splits into scripts with pass, fail and skip", () => {
     "=== END test-ftrace.sh rc=4 seconds=1",
   ].join("\n");
   const results = parseSelftestOutput(output);
-  assert.deepEqual(results.map((r) => [r.script, r.outcome, r.tests.length]), [
-    ["test-livepatch.sh", "pass", 2],
-    ["test-state.sh", "fail", 1],
-    ["test-ftrace.sh", "skip", 0],
-  ]);
+  assert.deepEqual(
+    results.map((r) => [r.script, r.outcome, r.tests.length]),
+    [
+      ["test-livepatch.sh", "pass", 2],
+      ["test-state.sh", "fail", 1],
+      ["test-ftrace.sh", "skip", 0],
+    ],
+  );
   assert.equal(results[1]?.tests[0]?.ok, false);
   assert.match(results[1]?.detail ?? "", /kselftest\(s\) failed/);
   assert.equal(results[0]?.detail, "");

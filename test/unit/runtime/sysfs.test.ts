@@ -2,10 +2,10 @@
 // Parsing the 6.1 livepatch sysfs layout, module state, tasks and taint from a fake tree.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readStatus } from "../../../src/runtime/status.ts";
 import { parseFunctionDir, readLivepatchModules, readPatches } from "../../../src/runtime/sysfs.ts";
 import { decodeTaint } from "../../../src/runtime/taint.ts";
 import { parseStack, pendingTasks } from "../../../src/runtime/tasks.ts";
-import { readStatus } from "../../../src/runtime/status.ts";
 import { FakeSystem } from "./fake-system.ts";
 
 test("function directories <name,sympos> are parsed, names with commas keep all but the last", () => {
@@ -19,7 +19,10 @@ test("patches, their objects (patched or waiting) and functions are read from sy
   const sys = new FakeSystem().addPatch({
     name: "lp_fix",
     transition: true,
-    objects: { vmlinux: { patched: true, functions: ["cmdline_proc_show,1"] }, ext4: { patched: false, functions: ["ext4_foo,0", "ext4_bar,2"] } },
+    objects: {
+      vmlinux: { patched: true, functions: ["cmdline_proc_show,1"] },
+      ext4: { patched: false, functions: ["ext4_foo,0", "ext4_bar,2"] },
+    },
   });
   const [patch, ...rest] = readPatches(sys.env);
   assert.equal(rest.length, 0);
@@ -28,20 +31,33 @@ test("patches, their objects (patched or waiting) and functions are read from sy
     enabled: true,
     transition: true,
     objects: [
-      { name: "ext4", patched: false, functions: [{ name: "ext4_bar", sympos: 2 }, { name: "ext4_foo", sympos: 0 }] },
+      {
+        name: "ext4",
+        patched: false,
+        functions: [
+          { name: "ext4_bar", sympos: 2 },
+          { name: "ext4_foo", sympos: 0 },
+        ],
+      },
       { name: "vmlinux", patched: true, functions: [{ name: "cmdline_proc_show", sympos: 1 }] },
     ],
   });
 });
 
 test("livepatch modules are the loaded modules whose taint has K; retired ones show in the status", () => {
-  const sys = new FakeSystem(undefined, 1 << 15 | 1 << 12 | 1 << 13)
+  const sys = new FakeSystem(undefined, (1 << 15) | (1 << 12) | (1 << 13))
     .addPatch({ name: "lp_new", objects: { vmlinux: { patched: true, functions: ["f,0"] } } })
     .addModule("lp_old", { taint: "OEK", refcnt: 0 })
     .addModule("ext4", { taint: "", refcnt: 3 });
-  assert.deepEqual(readLivepatchModules(sys.env).map((m) => m.name), ["lp_new", "lp_old"]);
+  assert.deepEqual(
+    readLivepatchModules(sys.env).map((m) => m.name),
+    ["lp_new", "lp_old"],
+  );
   const status = readStatus(sys.env);
-  assert.deepEqual(status.patches.map((p) => [p.name, p.refcnt]), [["lp_new", 1]]);
+  assert.deepEqual(
+    status.patches.map((p) => [p.name, p.refcnt]),
+    [["lp_new", 1]],
+  );
   assert.deepEqual(status.retired, [{ name: "lp_old", refcnt: 0, removable: true }]);
   assert.equal(status.taint.letters, "OEK");
   assert.equal(status.release, "6.1.0-50-amd64");
@@ -56,18 +72,26 @@ test("taint decodes every set bit to its letter; K means live patched", () => {
 });
 
 test("kernel stacks parse to function names; pending tasks are those not in the target state", () => {
-  assert.deepEqual(parseStack("[<0>] msleep_interruptible+0x2a/0x50\n[<0>] hp_stall_sleep+0x1e/0x40 [hp_rt_stall_target]\n"), [
-    "msleep_interruptible",
-    "hp_stall_sleep",
-  ]);
+  assert.deepEqual(
+    parseStack("[<0>] msleep_interruptible+0x2a/0x50\n[<0>] hp_stall_sleep+0x1e/0x40 [hp_rt_stall_target]\n"),
+    ["msleep_interruptible", "hp_stall_sleep"],
+  );
   const sys = new FakeSystem()
     .addTask({ pid: 1, comm: "init", patchState: 1 })
-    .addTask({ pid: 42, comm: "hp_stall", patchState: 0, stack: ["msleep_interruptible", "hp_stall_sleep", "kthread"] })
+    .addTask({
+      pid: 42,
+      comm: "hp_stall",
+      patchState: 0,
+      stack: ["msleep_interruptible", "hp_stall_sleep", "kthread"],
+    })
     .addTask({ pid: 43, comm: "idle_user", patchState: -1 });
   const pending = pendingTasks(sys.env, 1, ["hp_stall_sleep"]);
   assert.equal(pending.length, 1);
   assert.equal(pending[0]?.pid, 42);
   assert.equal(pending[0]?.comm, "hp_stall");
   assert.deepEqual(pending[0]?.blockingFunctions, ["hp_stall_sleep"]);
-  assert.deepEqual(pendingTasks(sys.env, 0).map((t) => t.pid), [1]);
+  assert.deepEqual(
+    pendingTasks(sys.env, 0).map((t) => t.pid),
+    [1],
+  );
 });
