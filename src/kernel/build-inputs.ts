@@ -171,6 +171,9 @@ function presentInTarget(
       !s.definedIn.name.startsWith(".init"),
   );
   if (functions.length === 0) return true; // nothing to tell by; keep it
+  // Global names are unique to their unit; static inline helpers are emitted by many units.
+  const globals = functions.filter((f) => !f.isLocal);
+  if (globals.length > 0) functions.splice(0, functions.length, ...globals);
   if (klpObject === "vmlinux") {
     if (!existsSync(paths.kallsyms)) return true;
     const kallsyms = loadKallsyms(paths.kallsyms);
