@@ -3,12 +3,16 @@
 // initramfs can be cached; everything specific to one run (the command, its modules, the
 // writable directory, the marker nonce) is read from the run share (tag `hprun`).
 //
-// Channels: the kernel console is ttyS0; the command's stdout+stderr go to ttyS1, which the
-// host reads separately. On ttyS1, init frames its own reports as `\x1eHP-<nonce>:<kind>:<value>\n`
-// (src/vm/protocol.ts), so command output cannot be mistaken for them.
+// Channels: the kernel console is ttyS0; the command's stdout+stderr go to a virtio-serial port
+// named OUTPUT_PORT_NAME, which the host reads separately. On that port, init frames its own
+// reports as `\x1eHP-<nonce>:<kind>:<value>\n` (src/vm/protocol.ts), so command output cannot
+// be mistaken for them.
 
 /** Where the run share is mounted in the guest (inside the chroot). */
 export const GUEST_RUN_DIR = "/run/hotpatch-vm";
+
+/** The virtio-serial port (virtserialport name=) that carries the command's output. */
+export const OUTPUT_PORT_NAME = "hotpatch.out";
 
 /** Printed on the console (ttyS0) when init itself fails, before it powers off. */
 export const INIT_FAILURE_PREFIX = "hotpatch-init: ";
@@ -65,9 +69,19 @@ if [ -s $run/writable ]; then
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 hostrw "/newroot$wdir" || die "cannot mount the writable directory $wdir"
 fi
 
-# The command's channel: raw, so bytes pass unchanged (no CR added before LF).
-exec 3<>/newroot/dev/ttyS1 || die "cannot open ttyS1"
-stty raw -echo <&3
+# The command's channel: the virtio-serial port named ${OUTPUT_PORT_NAME} (found by name: its
+# vportNpM number depends on the order the virtio devices were probed in). Ports are added by
+# a control message after the driver loads, so give it a moment.
+port=
+tries=0
+while [ -z "$port" ] && [ $tries -lt 100 ]; do
+  for p in /newroot/sys/class/virtio-ports/*; do
+    [ "$(cat $p/name 2>/dev/null)" = "${OUTPUT_PORT_NAME}" ] && port=/newroot/dev/\${p##*/}
+  done
+  [ -n "$port" ] || { tries=$((tries + 1)); sleep 0.05; }
+done
+[ -n "$port" ] || die "cannot find the virtio-serial port ${OUTPUT_PORT_NAME}"
+exec 3>$port || die "cannot open $port"
 mark() { printf '\\036HP-%s:%s:%s\\n' "$nonce" "$1" "$2" >&3; }
 mark ready 0
 

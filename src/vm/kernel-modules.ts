@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { execa } from "execa";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
 
-/** What the guest needs to mount the host's root over 9p with a writable overlay. */
+/** What the guest needs: the host's root over 9p with a writable overlay, and a virtio-serial port. */
 export const REQUIRED_GUEST_MODULES = [
   "virtio",
   "virtio_ring",
@@ -17,6 +17,7 @@ export const REQUIRED_GUEST_MODULES = [
   "9pnet_virtio",
   "9p",
   "overlay",
+  "virtio_console",
 ] as const;
 
 export interface GuestModule {

@@ -34,6 +34,7 @@ export const DEBIAN_LIKE: FakeModule[] = [
   { path: "kernel/net/9p/9pnet_virtio.ko", depends: ["virtio", "9pnet", "virtio_ring"] },
   { path: "kernel/fs/9p/9p.ko", depends: ["9pnet", "fscache", "netfs"] },
   { path: "kernel/fs/overlayfs/overlay.ko" },
+  { path: "kernel/drivers/char/virtio_console.ko", depends: ["virtio", "virtio_ring"] },
   { path: "kernel/sound/unrelated.ko" },
 ];
 

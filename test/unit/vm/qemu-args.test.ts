@@ -42,9 +42,12 @@ test("the host root is shared read-only with multidevs=remap; the writable dir r
   assert.equal(qemuArgs(base).filter((a) => a.includes("hostrw")).length, 0);
 });
 
-test("console on stdio (ttyS0), command output on the socket (ttyS1)", () => {
+test("console on stdio (ttyS0), command output on a virtio-serial port on the socket", () => {
   const args = qemuArgs(base);
-  assert.deepEqual(valueAfter(args, "-serial"), ["mon:stdio", "chardev:hpout"]);
+  assert.deepEqual(valueAfter(args, "-serial"), ["mon:stdio"]);
+  assert.ok(
+    valueAfter(args, "-device").includes("virtserialport,bus=hpserial.0,chardev=hpout,name=hotpatch.out"),
+  );
   assert.deepEqual(valueAfter(args, "-chardev"), ["socket,id=hpout,path=/tmp/run/out.sock"]);
 });
 
