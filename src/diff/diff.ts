@@ -69,13 +69,6 @@ export function diffViews(
       isNew.add(pu);
       continue;
     }
-    if (markers.ignoredFunctions.has(pu.sym) || markers.ignoredSections.has(pu.sec.name)) {
-      ignored.push({
-        name: pu.sym.name,
-        reason: "marked to be ignored by the patch author (KPATCH_IGNORE_FUNCTION/SECTION)",
-      });
-      continue;
-    }
     compared++;
     const result = compareFunctions(
       origSide,
@@ -85,6 +78,16 @@ export function diffViews(
       origSpecial.byFunc.get(ou) ?? [],
       patchedSpecial.byFunc.get(pu) ?? [],
     );
+    if (
+      result.kind !== "same" &&
+      (markers.ignoredFunctions.has(pu.sym) || markers.ignoredSections.has(pu.sec.name))
+    ) {
+      ignored.push({
+        name: pu.sym.name,
+        reason: "changed, but the patch author marked it to be ignored (KPATCH_IGNORE_FUNCTION/SECTION)",
+      });
+      continue;
+    }
     if (result.kind === "line-only") ignored.push({ name: pu.sym.name, reason: result.detail });
     if (result.kind === "changed") {
       changed.add(pu);

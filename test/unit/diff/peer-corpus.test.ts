@@ -96,3 +96,12 @@ for (const row of rows()) {
     assert.deepEqual(new Set(reportedFunctions(result)), expected);
   });
 }
+
+test("every peer object diffed against itself: no change, nothing refused, nothing ignored", () => {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".o"))) {
+    const obj = readElf(readFileSync(join(dir, file)));
+    const result = diffObjects(obj, obj);
+    assert.equal(result.verdict, "no-change", `${file}: ${JSON.stringify(result.refused)}`);
+    assert.deepEqual(result.ignored, [], file);
+  }
+});
