@@ -32,12 +32,16 @@ export interface KernelPackageSet {
   image: DebianPackage;
   headers: DebianPackage;
   headersCommon: DebianPackage;
-  kbuild: DebianPackage;
+  /** linux-kbuild-<series> of the same version; absent when the archive no longer has it (it
+   * is superseded by newer uploads, unlike linux-source). The tree builds its own host tools,
+   * so only the record of it is lost. */
+  kbuild?: DebianPackage;
   source: DebianPackage;
 }
 
 export function kernelPackageList(set: KernelPackageSet): DebianPackage[] {
-  return [set.image, set.headers, set.headersCommon, set.kbuild, set.source];
+  // image, headers and source first: prepare reads their .deb paths by position.
+  return [set.image, set.headers, set.source, set.headersCommon, ...(set.kbuild ? [set.kbuild] : [])];
 }
 
 type Stanza = Map<string, string>;
@@ -141,7 +145,6 @@ async function findAll(release: string): Promise<KernelPackageSet | string> {
   const headersCommon = pick(commonName);
   if (!headersCommon) return `${commonName}=${version}`;
   const kbuild = pick(kbuildName);
-  if (!kbuild) return `${kbuildName}=${version}`;
   const source = pick(sourceName);
   if (!source) return `${sourceName}=${version}`;
   return { release, version, series, image, headers, headersCommon, kbuild, source };
@@ -152,6 +155,13 @@ async function findAll(release: string): Promise<KernelPackageSet | string> {
  * a package is missing from them; a package still missing afterwards is the user's error.
  */
 export async function findKernelPackages(release: string, logFile: string): Promise<KernelPackageSet> {
+  if (/-rt-/.test(release)) {
+    // linux-source carries Debian's patches for the standard featureset only: a tree built from
+    // it would not be the -rt kernel (its vermagic says preempt_rt).
+    throw new UserError(
+      `kernel ${release} cannot be prepared: Debian's linux-source lacks the PREEMPT_RT patch set of the -rt flavour.`,
+    );
+  }
   let found = await findAll(release);
   if (typeof found === "string") {
     note(`  ${found} is not in apt's package lists: running apt-get update`);

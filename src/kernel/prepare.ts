@@ -114,7 +114,7 @@ async function prepareInPlace(id: TargetId, paths: TargetPaths): Promise<TargetM
   const debs = await clock.run(`download ${set.version} packages (apt-get download)`, () =>
     downloadPackages(kernelPackageList(set), log("apt")),
   );
-  const [imageDeb, headersDeb, , , sourceDeb] = debs.paths as [string, string, string, string, string];
+  const [imageDeb, headersDeb, sourceDeb] = debs.paths as [string, string, string];
   await clock.run("unpack linux-headers (dpkg-deb)", () => extractDeb(headersDeb, headersDir, log("unpack")));
   // Two independent chains run side by side: the VM needs only the image, the tree only the
   // headers and the source (the VM is mostly one emulating thread, make uses the rest).

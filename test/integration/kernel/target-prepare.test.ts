@@ -47,16 +47,13 @@ test("the prepared target has its manifest, image, tree, symvers, vmlinux and ka
   const manifest = JSON.parse(readFileSync(paths.manifest, "utf8"));
   assert.equal(manifest.target, `debian:${RELEASE}`);
   assert.equal(manifest.version, "6.1.176-1");
-  assert.deepEqual(
-    manifest.packages.map((p: { name: string }) => p.name),
-    [
-      `linux-image-${RELEASE}`,
-      `linux-headers-${RELEASE}`,
-      "linux-headers-6.1.0-50-common",
-      "linux-kbuild-6.1",
-      "linux-source-6.1",
-    ],
-  );
+  assert.deepEqual(manifest.packages.map((p: { name: string }) => p.name).sort(), [
+    "linux-headers-6.1.0-50-amd64",
+    "linux-headers-6.1.0-50-common",
+    `linux-image-${RELEASE}`,
+    "linux-kbuild-6.1",
+    "linux-source-6.1",
+  ]);
   for (const p of manifest.packages)
     assert.equal(p.version, "6.1.176-1", `${p.name} must have the image's version`);
   assert.ok(statSync(paths.vmlinuz).size > 4_000_000);

@@ -63,3 +63,10 @@ test("an apt failure that shows a network problem becomes a sentence about the n
   const other = new UserError("apt-get download failed with exit code 100.", ["E: something else"]);
   assert.equal(explainAptFailure(other, "apt-get download"), other);
 });
+
+test("the -rt flavour is refused before asking apt: linux-source lacks its patch set", async () => {
+  await assert.rejects(
+    findKernelPackages("6.1.0-50-rt-amd64", "/dev/null"),
+    (e: unknown) => e instanceof UserError && /lacks the PREEMPT_RT patch set/.test(e.message),
+  );
+});
