@@ -3,8 +3,8 @@
 // /init (src/vm/init-script.ts). Cached per kernel release and content hash, written atomically,
 // so a second run reuses it and a killed build never leaves a half-written archive in use.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { cacheRoot } from "../util/cache.ts";
@@ -88,5 +88,15 @@ export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramf
   ];
   // Same inputs give the same bytes, so two concurrent builders race harmlessly.
   writeFileAtomic(path, buildCpio(entries));
+  pruneOthers(path);
   return { path, built: true };
+}
+
+/** Older initramfs versions of the same release are dead weight once a new one exists. */
+function pruneOthers(current: string): void {
+  const dir = dirname(current);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (path !== current && /^initramfs-[0-9a-f]{16}\.cpio$/.test(name)) rmSync(path, { force: true });
+  }
 }

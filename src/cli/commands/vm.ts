@@ -7,8 +7,8 @@ import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { formatSeconds, note } from "../../util/progress.ts";
 import { runInTargetVm } from "../../vm/index.ts";
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function seconds(value: string): number {
@@ -26,15 +26,10 @@ export function registerVm(program: Command): void {
     )
     .argument("<command...>", "the command and its arguments (put them after --)")
     .option("--target <name>", "the prepared target kernel to boot", DEFAULT_TARGET)
-    .option(
-      "--module <ko>",
-      "load this module (insmod) before the command; repeatable",
-      collect,
-      [] as string[],
-    )
+    .option("--module <ko>", "load this module (insmod) before the command; repeatable", collect)
     .option("--timeout <seconds>", "kill the VM and fail after this many seconds", seconds, 300)
     .option("--writable <dir>", "mount this host directory read-write at the same path in the guest")
-    .option("--append <word>", "add a word to the kernel command line; repeatable", collect, [] as string[])
+    .option("--append <word>", "add a word to the kernel command line; repeatable", collect)
     .option("--kaslr", "boot through the compressed image (randomized kernel address, ~3 s slower)")
     .option("--kvm", "try KVM first (falls back to TCG emulation with a warning)")
     .addHelpText(
@@ -54,10 +49,10 @@ Examples:
       const paths = loadPreparedTarget(parseTargetName(options.target));
       const result = await runInTargetVm(paths, {
         command,
-        modules: options.module,
+        modules: options.module ?? [],
         timeoutSec: options.timeout,
         writableDir: options.writable,
-        extraCmdline: options.append,
+        extraCmdline: options.append ?? [],
         kaslr: options.kaslr,
         kvm: options.kvm,
         onOutput: (chunk) => process.stdout.write(chunk),

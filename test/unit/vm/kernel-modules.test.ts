@@ -58,7 +58,7 @@ test("collects the needed modules of a Debian-like tree in a loadable order", as
         "9pnet_virtio",
         "9p",
         "overlay",
-      "virtio_console",
+        "virtio_console",
       ]),
     );
     assert.ok(!names.includes("virtio_pci_legacy_dev"), "built-in modules are not loaded");
