@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `hotpatch build` + `hotpatch verify` on the real target (debian:6.1.0-50-amd64): each fix is
+// built into a livepatch and proven in a VM of that kernel with a behaviour check that fails
+// on the unfixed kernel. Covers: a built-in fix (corpus 01), the cmdline sample as a source diff
+// (non-exported data through a klp relocation), a redirected function whose name is not
+// unique (sympos), a helper inlined into its caller, a new function, fixes in loadable modules
+// loaded after the patch (corpus 12, 15), and the other `auto` corpus fixes.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+import { hotpatch } from "../../helpers/cli.ts";
+import { ensureTarget } from "../../helpers/target.ts";
+import {
+  buildFix,
+  CLEAN_DMESG,
+  checksDir,
+  compileCheck,
+  corpusDir,
+  fixesDir,
+  TARGET,
+  verify,
+  verifyOk,
+} from "./helpers.ts";
+
+let target: TargetPaths;
+const scratch = mkdtempSync(join(tmpdir(), "hotpatch-build-it-"));
+
+before(async () => {
+  target = await ensureTarget();
+});
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test("corpus 01 (af_unix SIOCATMARK): builds, and the VM shows datagram sockets refused while patched", async () => {
+  const check = await compileCheck("siocatmark.c", scratch);
+  const before = await hotpatch(["vm", "--target", TARGET, "--", check]);
+  assert.equal(before.exitCode, 1, "the unfixed kernel accepts SIOCATMARK on a datagram socket");
+  const ko = join(scratch, "fix01.ko");
+  const report = await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), ko);
+  assert.deepEqual(report.objects, ["vmlinux"]);
+  assert.deepEqual(
+    report.functions.map((f) => [f.name, f.status]),
+    [["unix_ioctl", "changed"]],
+  );
+  const verified = await verifyOk(ko, check);
+  assert.match(verified.checkOutput, /EOPNOTSUPP/);
+});
+
+test("verify fails, naming the step, when the check fails", async () => {
+  const ko = join(scratch, "fix01-again.ko");
+  await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), ko);
+  const { exitCode, report } = await verify(ko, "grep -q never-there /proc/cmdline");
+  assert.notEqual(exitCode, 0);
+  assert.equal(report.ok, false);
+  assert.match(report.failure ?? "", /step 'check' failed/);
+});
+
+test("the cmdline sample as a source diff: non-exported saved_command_line through a klp relocation", async () => {
+  const ko = join(scratch, "cmdline.ko");
+  const report = await buildFix(join(fixesDir, "cmdline-sample.patch"), ko, ["--name", "hp_cmdline_sample"]);
+  assert.ok(
+    report.kernelReferences.some(
+      (r) => r.kind === "klp" && r.name === "saved_command_line" && r.objName === "vmlinux",
+    ),
+  );
+  assert.ok(report.klpRelocationSections.some((s) => s.name === ".klp.rela.vmlinux..text.cmdline_proc_show"));
+  await verifyOk(ko, "grep -q ' hotpatched$' /proc/cmdline");
+});
+
+test("a static function whose name is not unique in kallsyms is redirected by sympos (fs/proc/fd.c seq_show)", async () => {
+  const ko = join(scratch, "fdinfo.ko");
+  const report = await buildFix(join(fixesDir, "fdinfo-sympos.patch"), ko);
+  const fn = report.functions.find((f) => f.name === "seq_show");
+  assert.equal(fn?.sympos, 1, "seq_show appears twice in kallsyms; fs/proc/fd.c's is the first");
+  await verifyOk(ko, "grep -q '^hotpatch:' /proc/self/fdinfo/0");
+});
+
+test("a change to an inlined helper patches its caller (show_val_kb inlined into meminfo_proc_show)", async () => {
+  const ko = join(scratch, "meminfo.ko");
+  const report = await buildFix(join(fixesDir, "meminfo-inlined-helper.patch"), ko);
+  assert.ok(report.functions.some((f) => f.name === "meminfo_proc_show" && f.status === "changed"));
+  assert.ok(
+    !report.functions.some((f) => f.name === "show_val_kb"),
+    "the inlined helper has no symbol of its own",
+  );
+  await verifyOk(ko, "grep -q '^MemTotal: .* KB$' /proc/meminfo");
+});
+
+test("a fix adding a new function carries it and redirects only its caller", async () => {
+  const ko = join(scratch, "newfn.ko");
+  const report = await buildFix(join(fixesDir, "cmdline-new-function.patch"), ko);
+  assert.deepEqual(report.functions.map((f) => [f.name, f.status]).sort(), [
+    ["cmdline_append_note", "new"],
+    ["cmdline_proc_show", "changed"],
+  ]);
+  await verifyOk(ko, "grep -q ' \\[hotpatch\\]$' /proc/cmdline");
+});
+
+test("corpus 12 (binfmt_misc, a module loaded after the patch): the flag delimiter is refused", async () => {
+  const ko = join(scratch, "fix12.ko");
+  const report = await buildFix(join(corpusDir, "12-binfmt-misc-reject-flag-delimiter.patch"), ko);
+  assert.deepEqual(report.objects, ["binfmt_misc"]);
+  assert.ok(report.kernelReferences.some((r) => r.kind === "klp" && r.objName === "binfmt_misc"));
+  assert.ok(
+    report.warnings.some((w) => /6\.3/.test(w)),
+    "the 6.1 module reload trap is reported",
+  );
+  await verifyOk(ko, `sh ${join(checksDir, "binfmt-misc-delimiter.sh")} ${target.modulesDir}`);
+});
+
+test("corpus 15 (sctp, a module loaded after the patch): the 17th auth chunk type is refused", async () => {
+  const check = await compileCheck("sctp-auth-chunks.c", scratch);
+  const ko = join(scratch, "fix15.ko");
+  const report = await buildFix(join(corpusDir, "15-sctp-auth-chunk-list-capacity.patch"), ko);
+  assert.deepEqual(report.objects, ["sctp"]);
+  const verified = await verifyOk(ko, `sh ${join(checksDir, "load-sctp.sh")} ${target.modulesDir} ${check}`);
+  assert.match(verified.checkOutput, /number 17\) refused/);
+});
+
+for (const [id, file] of [
+  ["04", "04-fib-trie-insert-err-kfree-rcu.patch"],
+  ["20", "20-ndisc-accept-untracked-na-null-idev.patch"],
+  ["25", "25-rsa-pkcs1pad-no-warn-empty-digest.patch"],
+] as const) {
+  test(`corpus ${id} (auto) builds and verifies with a clean kernel log`, async () => {
+    const ko = join(scratch, `fix${id}.ko`);
+    const report = await buildFix(join(corpusDir, file), ko);
+    assert.ok(report.functions.some((f) => f.status === "changed"));
+    await verifyOk(ko, CLEAN_DMESG);
+  });
+}

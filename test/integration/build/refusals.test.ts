@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Fixes hotpatch must refuse, on the real target: a struct layout change, the corpus fix that
+// changes a static table (unsafe-data), __init code and assembly (unsupported). Each exits 2
+// and names the symbol or file with its reason.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ensureTarget } from "../../helpers/target.ts";
+import { buildRefused, corpusDir, fixesDir } from "./helpers.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "hotpatch-refuse-it-"));
+before(async () => {
+  await ensureTarget();
+});
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test("a struct that gains a field (dentry_stat) is refused as unsafe data with its size change", async () => {
+  const stderr = await buildRefused(join(fixesDir, "dentry-stat-layout.patch"), join(scratch, "x.ko"));
+  assert.match(stderr, /dentry_stat: unsafe-data: .*size 48 -> 56/);
+  assert.match(stderr, /shadow variables/);
+});
+
+test("corpus 24 (ctl_table initialiser change) is refused with a data reason", async () => {
+  const stderr = await buildRefused(
+    join(corpusDir, "24-tcp-reordering-sysctl-bounds.patch"),
+    join(scratch, "x.ko"),
+  );
+  assert.match(stderr, /ipv4_net_table: unsafe-data/);
+});
+
+test("corpus 27 (__init code) is refused as unsupported init code", async () => {
+  const stderr = await buildRefused(
+    join(corpusDir, "27-bdev-no-userspace-mount.patch"),
+    join(scratch, "x.ko"),
+  );
+  assert.match(stderr, /bdev_cache_init: init-code/);
+});
+
+test("corpus 28 (assembly entry code) is refused as unsupported", async () => {
+  const stderr = await buildRefused(
+    join(corpusDir, "28-x86-srso-safe-ret-intr-robust.patch"),
+    join(scratch, "x.ko"),
+  );
+  assert.match(stderr, /entry_64\.S: .*assembly/);
+});
