@@ -6,6 +6,7 @@ import { UserError } from "../../../src/errors/user-error.ts";
 import {
   dependedNames,
   explainAptFailure,
+  findKernelPackages,
   parseStanzas,
   seriesOf,
 } from "../../../src/kernel/debian-packages.ts";
