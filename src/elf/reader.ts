@@ -52,10 +52,40 @@ class Input {
 /** Resolves NUL-terminated names in one string table section, with checks. */
 class StringTable {
   private readonly cache = new Map<number, string>();
+  /** Positions of every NUL in the table, ascending, found once by native searches: a name's
+   * end is then a binary search, so hostile tables (long NUL-free runs shared by thousands of
+   * names) cannot make lookups quadratic. */
+  private nuls: Int32Array | null = null;
+  /** Bytes of distinct names decoded so far. Overlapping names (tail sharing) are legitimate,
+   * but thousands of names inside one huge run would cost memory quadratic in the file. */
+  private decoded = 0;
   constructor(
     private readonly input: Input,
     private readonly section: Section,
   ) {}
+
+  private terminators(): Int32Array {
+    if (this.nuls) return this.nuls;
+    const table = this.input.bytes.subarray(this.section.offset, this.section.offset + this.section.size);
+    const found: number[] = [];
+    for (let at = table.indexOf(0); at >= 0; at = table.indexOf(0, at + 1)) found.push(at);
+    this.nuls = Int32Array.from(found);
+    return this.nuls;
+  }
+
+  /** Offset (in the table) of the first NUL at or after `index`, or -1. */
+  private endOf(index: number): number {
+    const nuls = this.terminators();
+    let lo = 0;
+    let hi = nuls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((nuls[mid] as number) < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < nuls.length ? (nuls[lo] as number) : -1;
+  }
+
   get(index: number, user: string, userOffset: number): string {
     const cached = this.cache.get(index);
     if (cached !== undefined) return cached;
@@ -66,15 +96,21 @@ class StringTable {
         userOffset,
       );
     }
-    const start = section.offset + index;
-    const end = input.bytes.indexOf(0, start);
-    if (end < 0 || end >= section.offset + section.size) {
+    const end = this.endOf(index);
+    if (end < 0) {
       throw new ElfError(
         `${user} has a name that runs off the end of string table '${section.name}'`,
         userOffset,
       );
     }
-    const name = input.buffer.toString("latin1", start, end);
+    this.decoded += end - index;
+    if (this.decoded > 8 * section.size + (1 << 20)) {
+      throw new ElfError(
+        `names in string table '${section.name}' overlap far more than any real object's (${this.decoded} bytes of names from a ${section.size}-byte table)`,
+        userOffset,
+      );
+    }
+    const name = input.buffer.toString("latin1", section.offset + index, section.offset + end);
     this.cache.set(index, name);
     return name;
   }

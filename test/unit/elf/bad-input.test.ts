@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
-import { ElfError, readElf } from "../../../src/elf/index.ts";
+import {
+  createElfObject,
+  ElfError,
+  ElfSymbol,
+  readElf,
+  renumber,
+  STB,
+  writeElf,
+} from "../../../src/elf/index.ts";
 import { compileFixture, peerObjects, tempDir } from "./helpers.ts";
 import { mutate, random, runCase } from "./mutate.ts";
 
@@ -158,6 +166,20 @@ describe("elf: bad input", () => {
       /does not link to the symbol table/,
       shdr(rela, 40),
     );
+  });
+
+  it("rejects string tables whose names overlap without bound (memory quadratic in the file)", () => {
+    const obj = createElfObject();
+    obj.symbols.push(new ElfSymbol({ name: "A".repeat(200_000), bind: STB.GLOBAL }));
+    for (let i = 0; i < 20_000; i++) obj.symbols.push(new ElfSymbol({ name: "x", bind: STB.GLOBAL }));
+    renumber(obj);
+    const bytes = writeElf(obj);
+    const symtab = readElf(bytes).symtab;
+    assert.ok(symtab);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Every symbol's name starts at a different place inside the one 200 kB name.
+    for (let i = 2; i < obj.symbols.length; i++) view.setUint32(symtab.offset + i * 24, 1 + i * 9, true);
+    rejects(bytes, /names in string table '.strtab' overlap far more/);
   });
 
   it("survives a bounded fuzz run: every case parses or throws ElfError", () => {
