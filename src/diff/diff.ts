@@ -6,7 +6,7 @@
 import { checkSpecialEntries } from "./carry.ts";
 import { compareFunctions, compareObjects } from "./compare.ts";
 import { correlate } from "./correlate.ts";
-import { explainChange } from "./explain.ts";
+import { attributeInlining, explainChange } from "./explain.ts";
 import { makeSide, type Side } from "./fingerprint.ts";
 import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
 import { type DiffObject, type DSection, type DSymbol, relocsIn } from "./model.ts";
@@ -62,6 +62,7 @@ export function diffViews(
   const changed = new Set<FuncUnit>();
   const isNew = new Set<FuncUnit>();
   let compared = 0;
+  const changedPairs: Array<{ ou: FuncUnit; pu: FuncUnit }> = [];
   for (const pu of patched.funcs) {
     const twin = corr.toOrig.get(pu.sym);
     const ou = twin ? orig.funcBySym.get(twin) : undefined;
@@ -91,9 +92,12 @@ export function diffViews(
     if (result.kind === "line-only") ignored.push({ name: pu.sym.name, reason: result.detail });
     if (result.kind === "changed") {
       changed.add(pu);
+      changedPairs.push({ ou, pu });
       reasons.set(pu, explainChange(ctx, ou, pu, result.detail));
     }
   }
+
+  attributeInlining(ctx, changedPairs, reasons);
 
   // 2. Data: writable data must not change; changed constants travel with their users.
   const users = referencingFunctions(patched.funcs);

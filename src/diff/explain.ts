@@ -5,7 +5,7 @@
 // names which inlined callee the change most likely came from.
 
 import type { Correlation } from "./correlate.ts";
-import type { Side } from "./fingerprint.ts";
+import { renderTarget, type Side } from "./fingerprint.ts";
 import { STT_FUNC } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { FuncUnit, ObjectUnits } from "./units.ts";
@@ -65,4 +65,54 @@ export function explainChange(ctx: ExplainContext, ou: FuncUnit, pu: FuncUnit, d
   }
   if (reasons.length === 0) reasons.push(`code changed (${detail})`);
   return [...new Set(reasons)];
+}
+
+function targetKeys(unit: FuncUnit, side: Side): Set<string> {
+  const out = new Set<string>();
+  for (const u of [unit, ...unit.children]) {
+    for (const r of u.relocs) {
+      const t = resolveTarget(u.sec, r);
+      // Calls are left out: a call to a new or changed helper is a common cause, not a body.
+      if (t.kind === "symbol" && t.sym.type === STT_FUNC) continue;
+      if (t.kind === "external" && r.type === R_PLT32) continue;
+      out.add(renderTarget(side, t, false));
+    }
+  }
+  return out;
+}
+
+const R_PLT32 = 4;
+const minus = (a: Set<string>, b: Set<string>) => new Set([...a].filter((x) => !b.has(x)));
+
+/**
+ * A changed function whose new and dropped references include all the new and dropped
+ * references of another changed, out-of-line function that it does not call (and has more
+ * changes, or the same and is bigger) probably has that function inlined: "probably
+ * inlines g". Binary evidence only (no debug info needed); calls are not counted.
+ */
+export function attributeInlining(
+  ctx: ExplainContext,
+  pairs: Array<{ ou: FuncUnit; pu: FuncUnit }>,
+  reasons: Map<FuncUnit, string[]>,
+): void {
+  const deltas = pairs.map(({ ou, pu }) => {
+    const before = targetKeys(ou, ctx.origSide);
+    const after = targetKeys(pu, ctx.patchedSide);
+    return { pu, added: minus(after, before), removed: minus(before, after), calls: after };
+  });
+  for (const f of deltas) {
+    for (const g of deltas) {
+      if (f === g || g.pu.parent || f.calls.has(ctx.patchedSide.canonical(g.pu.sym))) continue;
+      // g's whole change shows up in f, and f changed more than that: g's body is in f.
+      const within = (a: typeof g, b: typeof g) =>
+        [...a.added].every((k) => b.added.has(k)) && [...a.removed].every((k) => b.removed.has(k));
+      if (g.added.size + g.removed.size === 0 || !within(g, f)) continue;
+      // Same change in both: the smaller one is taken to be the inlined callee.
+      if (within(f, g) && g.pu.end - g.pu.start >= f.pu.end - f.pu.start) continue;
+      const list = reasons.get(f.pu) ?? [];
+      const text = `probably inlines ${g.pu.sym.name}`;
+      if (!list.includes(`inlines ${g.pu.sym.name}`) && !list.includes(text)) list.push(text);
+      reasons.set(f.pu, list);
+    }
+  }
 }

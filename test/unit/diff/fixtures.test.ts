@@ -153,3 +153,11 @@ test("rodata constant: a changed const table travels with its users, a new one i
   assert.equal(r.references.find((x) => x.name === "weights")?.kind, "new-rodata");
   assert.equal(r.references.find((x) => x.name === "names")?.kind, "new-rodata");
 });
+
+test("inlined callee that also stays out of line: the caller 'probably inlines' it", async () => {
+  const r = await diffCase("inlined-out-of-line");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["caller", "helper"]);
+  assert.ok(r.functions.find((f) => f.name === "caller")?.reasons.includes("probably inlines helper"));
+  assert.ok(!r.functions.find((f) => f.name === "helper")?.reasons.some((x) => x.includes("inlines")));
+});
