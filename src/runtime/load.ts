@@ -20,7 +20,7 @@ import {
 } from "./sysfs.ts";
 import { writePatchAttribute } from "./sysfs-write.ts";
 import { describeTask, type PendingTask, pendingTasks } from "./tasks.ts";
-import { waitForRelease, waitForTransition, waitUntil } from "./transition.ts";
+import { type WaitOutcome, waitForRelease, waitForTransition, waitUntil } from "./transition.ts";
 
 export interface LoadOptions {
   timeoutMs: number;
@@ -100,15 +100,12 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
     }
     note(`• waiting for the transition of ${module.name} (timeout ${formatSeconds(options.timeoutMs)}) ...`);
     let forced = false;
-    if (
-      (await waitForTransition(env, module.name, {
-        timeoutMs: options.timeoutMs,
-        targetState: 1,
-        label: module.name,
-      })) === "timeout"
-    ) {
+    const outcome = await waitInterruptibly(env, module.name, options.timeoutMs);
+    if (outcome !== "done") {
       const stalled = pendingTasks(env, 1, patchedFunctionNames(readPatch(env, module.name)));
-      if (!options.force) await revertLoad(env, module.name, options.timeoutMs, stalled);
+      if (!options.force || outcome === "interrupted") {
+        await revertLoad(env, module.name, options.timeoutMs, stalled, outcome);
+      }
       await forceTransition(env, module.name, stalled);
       forced = true;
     }
@@ -121,12 +118,32 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
   });
 }
 
-/** Reverses a stalled enable: tasks already switched go back, then the module is removed. */
+/** Waits for the enable; SIGINT/SIGTERM stop the wait so the load is reverted, not left half-done. */
+async function waitInterruptibly(env: RuntimeEnv, name: string, timeoutMs: number): Promise<WaitOutcome> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await waitForTransition(env, name, {
+      timeoutMs,
+      targetState: 1,
+      label: name,
+      signal: abort.signal,
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** Reverses a stalled (or interrupted) enable: tasks already switched go back, then the module is removed. */
 async function revertLoad(
   env: RuntimeEnv,
   name: string,
   timeoutMs: number,
   stalled: PendingTask[],
+  why: WaitOutcome,
 ): Promise<never> {
   const details = stalled.map(describeTask);
   const seconds = formatSeconds(timeoutMs);
@@ -149,6 +166,12 @@ async function revertLoad(
   }
   await rmmod(name);
   removeRecord(env, name);
+  if (why === "interrupted") {
+    throw new UserError(
+      `Loading ${name} was interrupted during its transition; it was reverted and the module removed, so the system is as before.`,
+      details,
+    );
+  }
   throw new UserError(
     `The transition of ${name} did not complete within ${seconds} because ${stalled.length} task(s) kept running patched code; it was reverted and the module removed, so the system is as before.`,
     details,

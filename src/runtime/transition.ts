@@ -7,7 +7,7 @@ import type { RuntimeEnv } from "./env.ts";
 import { readModule, readPatch } from "./sysfs.ts";
 import { pendingTasks } from "./tasks.ts";
 
-export type WaitOutcome = "done" | "timeout";
+export type WaitOutcome = "done" | "timeout" | "interrupted";
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -15,6 +15,8 @@ export interface WaitOptions {
   targetState: 0 | 1;
   label: string;
   pollMs?: number;
+  /** Stops the wait early (e.g. on SIGINT), returning "interrupted". */
+  signal?: AbortSignal;
 }
 
 function progressLine(label: string, waitedMs: number, pending: number): string {
@@ -34,6 +36,7 @@ export async function waitForTransition(
     const patch = readPatch(env, name);
     if (patch === null || !patch.transition) return "done";
     const now = Date.now();
+    if (options.signal?.aborted) return "interrupted";
     if (now - started >= options.timeoutMs) return "timeout";
     if (now - lastReport >= 2000) {
       note(progressLine(options.label, now - started, pendingTasks(env, options.targetState).length));

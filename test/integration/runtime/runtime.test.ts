@@ -172,6 +172,16 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
     assert.equal(step("unloadBootA").rc, 0, step("unloadBootA").err);
   });
 
+  test("SIGINT during the transition reverts the load", () => {
+    const s = step("interrupt");
+    assert.notEqual(s.rc, 0);
+    assert.match(
+      s.err,
+      /Loading hp_rt_stall_patch was interrupted during its transition; it was reverted and the module removed/,
+    );
+    assert.equal(step("interruptPatchModule").out.trim(), "0");
+  });
+
   test("--force completes a stalled transition with a warning, and such a patch cannot be unloaded", () => {
     const f = step("forced");
     assert.equal(f.rc, 0, f.err);
