@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DiffResult, diffObjects, type FunctionDiff } from "../diff/index.ts";
-import { readElf, writeElf } from "../elf/index.ts";
+import { type ElfObject, readElf, STT, writeElf } from "../elf/index.ts";
 import { ExitCode, UserError } from "../errors/user-error.ts";
 import { prepareBuildInputs } from "../kernel/build-inputs.ts";
 import type { UnitBuild } from "../kernel/build-types.ts";
@@ -13,6 +13,7 @@ import { matchUnit } from "../kernel/match.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { extractPatchObject } from "./extract.ts";
+import { fixWithHelpers } from "./helpers-header.ts";
 import { packageModule, type SignOptions } from "./package.ts";
 import { makePolicy } from "./policy.ts";
 import type { CallbackKind, IncludedFunction, KernelTarget, PatchedObject } from "./types.ts";
@@ -73,6 +74,16 @@ export const CALLBACK_NAMES: Record<string, CallbackKind> = {
 interface UnitDiff {
   unit: UnitBuild;
   diff: DiffResult;
+  /** Callback functions the fix defines (hotpatch/klp-helpers.h), by patched name. */
+  callbacks: string[];
+}
+
+/** Functions named like the helpers header's callbacks. The differ lists only new functions
+ * that changed code reaches; callbacks are reached from the stub, so they are looked up here. */
+function callbackFunctions(patched: ElfObject): string[] {
+  return patched.symbols
+    .filter((s) => s.type === STT.FUNC && s.definedIn && CALLBACK_NAMES[s.name] !== undefined)
+    .map((s) => s.name);
 }
 
 function included(diff: DiffResult): FunctionDiff[] {
@@ -100,7 +111,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     }
   };
   const inputs = await timed("compile affected units (pristine and patched)", () =>
-    prepareBuildInputs(req.paths, req.fixPath),
+    prepareBuildInputs(req.paths, fixWithHelpers(req.fixPath)),
   );
   try {
     if (inputs.refusals.length > 0) {
@@ -112,7 +123,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       inputs.units.map((unit): UnitDiff => {
         const orig = readElf(readFileSync(unit.pristineObject));
         const patched = readElf(readFileSync(unit.patchedObject));
-        return { unit, diff: diffObjects(orig, patched) };
+        return { unit, diff: diffObjects(orig, patched), callbacks: callbackFunctions(patched) };
       }),
     );
     const refusals = diffs.flatMap(({ unit, diff }) =>
@@ -126,6 +137,13 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     );
     if (refusals.length > 0) throw new BuildRefusedError(refusals);
     const changing = diffs.filter((d) => d.diff.verdict === "patchable" && included(d.diff).length > 0);
+    for (const d of diffs) {
+      if (d.callbacks.length > 0 && !changing.includes(d)) {
+        throw new UserError(
+          `${d.unit.source} defines livepatch callbacks but changes no function: callbacks run only for a unit that also changes code.`,
+        );
+      }
+    }
     if (changing.length === 0) {
       throw new UserError(
         "the fix changes no function of the running kernel: there is nothing to live-patch.",
@@ -144,7 +162,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     const outDir = join(inputs.workDir, "patch");
     mkdirSync(outDir, { recursive: true });
     await timed("match the running kernel and extract the patch", async () => {
-      for (const [u, { unit, diff }] of changing.entries()) {
+      for (const [u, { unit, diff, callbacks }] of changing.entries()) {
         const obj = objects.get(unit.klpObject) ?? { name: unit.klpObject, functions: [], callbacks: {} };
         objects.set(unit.klpObject, obj);
         const redirected = included(diff).filter((f) => f.status === "changed" && !f.parent);
@@ -171,20 +189,22 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
             sympos: ref.sympos,
           });
         });
+        for (const name of callbacks) {
+          const cb = CALLBACK_NAMES[name] as CallbackKind;
+          const alias = `__hotpatch_u${u}_${cb}`;
+          exported.push({ name, alias });
+          obj.callbacks[cb] = alias;
+          functions.push({
+            name,
+            object: unit.klpObject,
+            unit: unit.source,
+            status: "callback",
+            reasons: [`${cb} callback`],
+          });
+        }
         for (const f of included(diff)) {
-          const cb = CALLBACK_NAMES[f.name];
-          if (cb && f.status === "new") {
-            const alias = `__hotpatch_u${u}_${cb}`;
-            exported.push({ name: f.name, alias });
-            obj.callbacks[cb] = alias;
-            functions.push({
-              name: f.name,
-              object: unit.klpObject,
-              unit: unit.source,
-              status: "callback",
-              reasons: [`${cb} callback`],
-            });
-          } else if (f.status === "new") {
+          if (callbacks.includes(f.name)) continue;
+          if (f.status === "new") {
             functions.push({
               name: f.name,
               object: unit.klpObject,
@@ -205,7 +225,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         const policy = makePolicy({ diff, unit, match, symvers, namespaces });
         const result = extractPatchObject({
           object: readElf(readFileSync(unit.patchedObject)),
-          functions: includedNames(diff),
+          functions: [...new Set([...includedNames(diff), ...callbacks])],
           exported,
           policy,
         });
