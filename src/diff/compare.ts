@@ -144,3 +144,15 @@ export function compareObjects(origSide: Side, patchedSide: Side, o: DSymbol, p:
   if (differingOffsets(ob, pb).length > 0) return { kind: "changed", detail: "initial value changed" };
   return { kind: "same" };
 }
+
+/** Same bytes and relocation places and types: only what the relocations point to may differ. */
+export function sameCodeShape(ou: FuncUnit, pu: FuncUnit): boolean {
+  const ob = bytesOf(ou.sec, ou.start, ou.end);
+  const pb = bytesOf(pu.sec, pu.start, pu.end);
+  if (ob.length !== pb.length || differingOffsets(ob, pb).length > 0 || ou.relocs.length !== pu.relocs.length)
+    return false;
+  return ou.relocs.every((r, i) => {
+    const q = pu.relocs[i];
+    return q !== undefined && r.offset - ou.start === q.offset - pu.start && r.type === q.type;
+  });
+}

@@ -4,7 +4,7 @@
 // decide the verdict. Pure: no files, no kernel tree.
 
 import { checkSpecialEntries } from "./carry.ts";
-import { compareFunctions, compareObjects } from "./compare.ts";
+import { compareFunctions, compareObjects, sameCodeShape } from "./compare.ts";
 import { correlate } from "./correlate.ts";
 import { attributeInlining, explainChange } from "./explain.ts";
 import { makeSide, type Side } from "./fingerprint.ts";
@@ -97,7 +97,7 @@ export function diffViews(
     }
   }
 
-  attributeInlining(ctx, changedPairs, reasons);
+  const explainedBy = attributeInlining(ctx, changedPairs, reasons);
 
   // 2. Data: writable data must not change; changed constants travel with their users.
   const users = referencingFunctions(patched.funcs);
@@ -152,8 +152,26 @@ export function diffViews(
     }
 
   // 4. Refusals on changed functions themselves.
-  for (const u of changed) {
+  for (const u of [...changed]) {
     const ou = orig.funcBySym.get(corr.toOrig.get(u.sym) as DSymbol);
+    const cause = explainedBy.get(u);
+    if (
+      isInitOrExitSection(u.sec.name) &&
+      cause &&
+      changed.has(cause) &&
+      !isInitOrExitSection(cause.sec.name) &&
+      ou &&
+      sameCodeShape(ou, u)
+    ) {
+      // The init code is the same but for what it takes from an inlined copy of a function
+      // the patch replaces (e.g. that function's changed message).
+      changed.delete(u);
+      ignored.push({
+        name: u.sym.name,
+        reason: `__init/__exit code changed only because it inlines ${cause.sym.name}, which the patch replaces; it already ran`,
+      });
+      continue;
+    }
     if (isInitOrExitSection(u.sec.name)) refused.push(initCode(u.sym.name, u.sec.name));
     else if (ou && !ou.hasFentry) refused.push(noFentry(u.sym.name));
   }

@@ -6,7 +6,7 @@
 
 import type { Correlation } from "./correlate.ts";
 import { renderTarget, type Side } from "./fingerprint.ts";
-import { STT_FUNC } from "./predicates.ts";
+import { isInitOrExitSection, STB_LOCAL, STT_FUNC } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { FuncUnit, ObjectUnits } from "./units.ts";
 
@@ -82,6 +82,19 @@ function targetKeys(unit: FuncUnit, side: Side): Set<string> {
 }
 
 const R_PLT32 = 4;
+
+/**
+ * Of two functions with the same change, is `a` rather the callee inlined into `b`? Init/exit
+ * code is never inlined into other code; a static function is inlined more often than a
+ * global one; otherwise the smaller one.
+ */
+function likelyCallee(a: FuncUnit, b: FuncUnit): boolean {
+  const init = (u: FuncUnit) => isInitOrExitSection(u.sec.name);
+  if (init(a) !== init(b)) return init(b);
+  const local = (u: FuncUnit) => u.sym.bind === STB_LOCAL;
+  if (local(a) !== local(b)) return local(a);
+  return a.end - a.start < b.end - b.start;
+}
 const minus = (a: Set<string>, b: Set<string>) => new Set([...a].filter((x) => !b.has(x)));
 
 /**
@@ -94,7 +107,9 @@ export function attributeInlining(
   ctx: ExplainContext,
   pairs: Array<{ ou: FuncUnit; pu: FuncUnit }>,
   reasons: Map<FuncUnit, string[]>,
-): void {
+): Map<FuncUnit, FuncUnit> {
+  /** f -> g when f's whole change is g's change (f changed only because it inlines g). */
+  const explained = new Map<FuncUnit, FuncUnit>();
   const deltas = pairs.map(({ ou, pu }) => {
     const before = targetKeys(ou, ctx.origSide);
     const after = targetKeys(pu, ctx.patchedSide);
@@ -107,12 +122,14 @@ export function attributeInlining(
       const within = (a: typeof g, b: typeof g) =>
         [...a.added].every((k) => b.added.has(k)) && [...a.removed].every((k) => b.removed.has(k));
       if (g.added.size + g.removed.size === 0 || !within(g, f)) continue;
-      // Same change in both: the smaller one is taken to be the inlined callee.
-      if (within(f, g) && g.pu.end - g.pu.start >= f.pu.end - f.pu.start) continue;
+      // Same change in both: decide which one is the inlined callee.
+      if (within(f, g) && !likelyCallee(g.pu, f.pu)) continue;
+      if (within(f, g)) explained.set(f.pu, g.pu);
       const list = reasons.get(f.pu) ?? [];
       const text = `probably inlines ${g.pu.sym.name}`;
       if (!list.includes(`inlines ${g.pu.sym.name}`) && !list.includes(text)) list.push(text);
       reasons.set(f.pu, list);
     }
   }
+  return explained;
 }

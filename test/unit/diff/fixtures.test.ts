@@ -161,3 +161,10 @@ test("inlined callee that also stays out of line: the caller 'probably inlines' 
   assert.ok(r.functions.find((f) => f.name === "caller")?.reasons.includes("probably inlines helper"));
   assert.ok(!r.functions.find((f) => f.name === "helper")?.reasons.some((x) => x.includes("inlines")));
 });
+
+test("__init code that changed only because it inlines a patched function: ignored, not refused", async () => {
+  const r = await diffCase("init-inlines-patched");
+  assert.equal(r.verdict, "patchable", JSON.stringify(r.refused));
+  assert.deepEqual(names(r, "changed"), ["announce"]);
+  assert.match(r.ignored.find((i) => i.name === "setup")?.reason ?? "", /inlines announce/);
+});
