@@ -31,7 +31,8 @@ export function targetName(id: TargetId): string {
 }
 
 /** Paths of one prepared target. Everything is inside `root`, which is complete only when
- * `manifest` exists (it is written last, and the whole root is renamed into place). */
+ * `manifest` exists (it is written last; the root is built in place under `<root>.lock`,
+ * because kbuild keeps absolute paths, see src/kernel/prepare.ts). */
 export interface TargetPaths {
   root: string;
   /** target.json: versions, package names, sizes, timings; its presence means "prepared". */
