@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What hotpatch must know about a livepatch .ko before it asks the kernel to load it: its
 // module name, the kernel release it was built for (vermagic), whether it is a livepatch at
-// all, and whether it replaces earlier patches (cumulative). Read from the file, not the kernel.
+// all, and whether it replaces earlier patches (cumulative). Read from the file, not the kernel,
+// with the shared ELF reader (src/elf has no build-side dependencies, so runtime may use it).
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
+import {
+  ElfError,
+  type ElfObject,
+  type ElfSymbol,
+  R_X86_64,
+  readElf,
+  type Section,
+  SHF,
+  SHT,
+} from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
-import { KoFile, type KoSection, SHF_EXECINSTR, SHT_RELA } from "./ko-elf.ts";
 
 export type ReplaceMode = "replace" | "stack" | "unknown";
 
@@ -37,10 +47,15 @@ export function parseModinfo(data: Uint8Array): Record<string, string[]> {
   return result;
 }
 
-const R_X86_64_64 = 1;
 /** Offsets of fields of struct klp_patch in Linux 6.1 on x86_64 (include/linux/livepatch.h). */
 const KLP_PATCH_OBJS = 8;
 const KLP_PATCH_REPLACE = 24;
+
+/** A symbol defined in a section that holds data (not code, not undefined or absolute). */
+function isDataSymbol(symbol: ElfSymbol): boolean {
+  const section = symbol.definedIn;
+  return section !== null && (section.flags & SHF.EXECINSTR) === 0;
+}
 
 /**
  * The klp_patch's `replace` flag. 6.1 has no sysfs file for it, so it is read from the module:
@@ -49,48 +64,45 @@ const KLP_PATCH_REPLACE = 24;
  * into data (klp_patch.mod, klp_patch.objs); its byte at offset 24 is `replace`. A
  * file_operations also starts with THIS_MODULE, but is followed by a function pointer.
  */
-export function readReplaceMode(ko: KoFile, modinfo: Record<string, string[]>): ReplaceMode {
+export function readReplaceMode(ko: ElfObject, modinfo: Record<string, string[]>): ReplaceMode {
   const explicit = modinfo.hotpatch_replace?.[0]?.toUpperCase();
   if (explicit === "Y" || explicit === "1") return "replace";
   if (explicit === "N" || explicit === "0") return "stack";
-  const symbols = ko.symbols();
-  const thisModule = symbols.findIndex((s) => s.name === "__this_module");
-  if (thisModule < 0) return "unknown";
-  const isData = (symbolIndex: number): boolean => {
-    const target = ko.sections[symbols[symbolIndex]?.shndx ?? 0];
-    return (
-      target !== undefined &&
-      target.index !== 0 &&
-      target.index < 0xff00 &&
-      (target.flags & SHF_EXECINSTR) === 0n
-    );
-  };
+  const thisModule = ko.symbolByName("__this_module");
+  if (!thisModule) return "unknown";
   const found: boolean[] = [];
-  for (const rela of ko.sections.filter((s) => s.type === SHT_RELA)) {
-    const target = ko.sections[rela.info];
-    if (!target || (target.flags & SHF_EXECINSTR) !== 0n || target.name.startsWith(".gnu.linkonce")) continue;
-    found.push(...klpPatchCandidates(ko, rela, target, thisModule, isData));
+  for (const rela of ko.sections) {
+    const target = rela.infoSection;
+    if (rela.type !== SHT.RELA || !target) continue;
+    if ((target.flags & SHF.EXECINSTR) !== 0 || target.name.startsWith(".gnu.linkonce")) continue;
+    found.push(...klpPatchCandidates(rela, target, thisModule));
   }
   return found.length === 1 ? (found[0] ? "replace" : "stack") : "unknown";
 }
 
-function klpPatchCandidates(
-  ko: KoFile,
-  rela: KoSection,
-  target: KoSection,
-  thisModule: number,
-  isData: (symbolIndex: number) => boolean,
-): boolean[] {
-  const entries = ko.relas(rela).filter((r) => r.type === R_X86_64_64);
+/** The `replace` byte of every klp_patch-shaped struct that one RELA section points into. */
+function klpPatchCandidates(rela: Section, target: Section, thisModule: ElfSymbol): boolean[] {
+  const entries = (rela.relocations ?? []).filter((r) => r.type === R_X86_64["64"]);
   const byOffset = new Map(entries.map((r) => [r.offset, r]));
-  const data = ko.data(target);
+  const data = target.data;
   return entries
     .filter((r) => r.symbol === thisModule && r.addend === 0n)
     .filter((r) => {
       const objs = byOffset.get(r.offset + KLP_PATCH_OBJS);
-      return objs !== undefined && isData(objs.symbol) && r.offset + KLP_PATCH_REPLACE < data.length;
+      return objs !== undefined && isDataSymbol(objs.symbol) && r.offset + KLP_PATCH_REPLACE < data.length;
     })
     .map((r) => data[r.offset + KLP_PATCH_REPLACE] !== 0);
+}
+
+/** Parses the file as ELF, turning a malformed one into a sentence about the module. */
+function readKo(bytes: Uint8Array, path: string): ElfObject {
+  try {
+    return readElf(bytes);
+  } catch (error) {
+    if (error instanceof ElfError)
+      throw new UserError(`${path} is not a valid kernel module: ${error.reason}.`);
+    throw error;
+  }
 }
 
 export function readModuleFile(path: string): ModuleFile {
@@ -100,10 +112,10 @@ export function readModuleFile(path: string): ModuleFile {
   } catch (error) {
     throw new UserError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
   }
-  const ko = new KoFile(bytes, path);
-  const section = ko.section(".modinfo");
+  const ko = readKo(bytes, path);
+  const section = ko.sectionByName(".modinfo");
   if (!section) throw new UserError(`${path} is not a kernel module: it has no .modinfo section.`);
-  const modinfo = parseModinfo(ko.data(section));
+  const modinfo = parseModinfo(section.data);
   const vermagic = modinfo.vermagic?.[0] ?? "";
   return {
     path,
