@@ -4,8 +4,8 @@
 // that is only the `__LINE__` immediate passed to a WARN/BUG/might_sleep-like call, or only
 // the line field of a __bug_table entry, is reported as line-only, not as a change.
 
-import { renderRelocs, renderTarget, type Side } from "./fingerprint.ts";
-import { type DSection, type DSymbol, relocsIn } from "./model.ts";
+import { renderRelocs, renderTarget, type Side, targetKey } from "./fingerprint.ts";
+import { type DReloc, type DSection, type DSymbol, relocsIn } from "./model.ts";
 import {
   isLineMacroCallee,
   isPerSiteDataSection,
@@ -110,18 +110,26 @@ export function compareFunctions(
   const ob = bytesOf(ou.sec, ou.start, ou.end);
   const pb = bytesOf(pu.sec, pu.start, pu.end);
   if (ob.length !== pb.length) return { kind: "changed", detail: `code size ${ob.length} -> ${pb.length}` };
-  const or = renderRelocs(origSide, ou.sec, ou.relocs, ou.start);
-  const pr = renderRelocs(patchedSide, pu.sec, pu.relocs, pu.start);
-  if (or.length !== pr.length) return { kind: "changed", detail: "relocations differ" };
-  for (let i = 0; i < or.length; i++) {
-    if (or[i] !== pr[i]) return { kind: "changed", detail: `reference differs: ${or[i]} -> ${pr[i]}` };
-  }
+  if (ou.relocs.length !== pu.relocs.length) return { kind: "changed", detail: "relocations differ" };
+  // Cheap checks first: differing bytes that are not a line immediate settle it.
   const diffs = differingOffsets(ob, pb);
-  if (diffs.length > 0) {
-    if (!lineImmediatesOnly(patchedSide, pu, ob, pb, diffs))
-      return { kind: "changed", detail: `code differs at +0x${(diffs[0] ?? 0).toString(16)}` };
-    lineOnly = "only the __LINE__ argument of a WARN/might_sleep-like call changed";
+  if (diffs.length > 0 && !lineImmediatesOnly(patchedSide, pu, ob, pb, diffs)) {
+    return { kind: "changed", detail: `code differs at +0x${(diffs[0] ?? 0).toString(16)}` };
   }
+  for (let i = 0; i < ou.relocs.length; i++) {
+    const r = ou.relocs[i] as DReloc;
+    const q = pu.relocs[i] as DReloc;
+    if (r.offset - ou.start !== q.offset - pu.start || r.type !== q.type)
+      return { kind: "changed", detail: "relocations differ" };
+    const a = targetKey(origSide, ou.sec, r);
+    const b = targetKey(patchedSide, pu.sec, q);
+    if (a !== b)
+      return {
+        kind: "changed",
+        detail: `reference differs at +0x${(r.offset - ou.start).toString(16)}: ${a} -> ${b}`,
+      };
+  }
+  if (diffs.length > 0) lineOnly = "only the __LINE__ argument of a WARN/might_sleep-like call changed";
   const oe = renderEntries(origSide, origEntries, ou);
   const pe = renderEntries(patchedSide, patchedEntries, pu);
   if (oe.body.join("\n") !== pe.body.join("\n"))

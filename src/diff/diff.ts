@@ -48,7 +48,7 @@ export function diffViews(
     return o ? o.name : `new:${s.name}`;
   });
   const overrides = options.entrySizes ?? {};
-  const origSpecial = specialTables(orig, overrides);
+  const origSpecial = specialTables(orig, overrides, true);
   const patchedSpecial = specialTables(patched, overrides);
   const ignored: IgnoredChange[] = [];
   const refused: Refusal[] = [];

@@ -28,6 +28,8 @@ export interface DSymbol {
   shndx: number;
   value: number;
   size: number;
+  /** Memo of isSpecialStatic() (predicates.ts). */
+  special?: boolean;
 }
 
 export interface DReloc {

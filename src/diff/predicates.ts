@@ -95,6 +95,11 @@ const specialStaticNames = [
  */
 export function isSpecialStatic(sym: DSymbol): boolean {
   if (sym.type !== STT_OBJECT || sym.bind !== STB_LOCAL) return false;
+  sym.special ??= computeSpecialStatic(sym);
+  return sym.special;
+}
+
+function computeSpecialStatic(sym: DSymbol): boolean {
   const secName = sym.section?.name ?? "";
   if (
     secName === "__verbose" ||

@@ -137,7 +137,12 @@ function printkIndexOwner(units: ObjectUnits, sec: DSection, offset: number): Fu
   return undefined;
 }
 
-export function specialTables(units: ObjectUnits, overrides: Record<string, number>): SpecialTables {
+/** `onlyCompared`: just the kinds compared for change detection (enough for the original). */
+export function specialTables(
+  units: ObjectUnits,
+  overrides: Record<string, number>,
+  onlyCompared = false,
+): SpecialTables {
   const obj: DiffObject = units.obj;
   const byFunc = new Map<FuncUnit, Entry[]>();
   const unowned: Entry[] = [];
@@ -154,7 +159,7 @@ export function specialTables(units: ObjectUnits, overrides: Record<string, numb
   );
   for (const sec of ordered) {
     const kind = specialKindByName.get(sec.name);
-    if (!kind || sec.size === 0) continue;
+    if (!kind || sec.size === 0 || (onlyCompared && !kind.compare)) continue;
     const size = entrySize(sec, kind, overrides);
     sizes.set(sec.name, size);
     if (size === 0) {
