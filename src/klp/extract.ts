@@ -161,6 +161,7 @@ export function extractPatchObject(req: ExtractRequest): ExtractResult {
     }
     return sym;
   };
+  refuseLateSpecialReferences(obj, repoints);
   const kernelRefs = new Map<string, KernelTarget>();
   for (const r of repoints) {
     r.rel.symbol = externalFor(r.target);
@@ -170,6 +171,26 @@ export function extractPatchObject(req: ExtractRequest): ExtractResult {
   removeUnkept(obj, kept);
   finishSymbols(obj, [...externals.values()], req.exported);
   return { object: obj, kernelRefs: [...kernelRefs.values()], notes, copied: [...copied].sort() };
+}
+
+/** Jump labels and static calls are set up when the patch module loads, but a module's klp
+ * relocations are written only when that module loads (maybe later): an entry whose key lives
+ * in a module would be initialised against an unresolved address. Refuse those. */
+function refuseLateSpecialReferences(obj: ElfObject, repoints: Repoint[]): void {
+  const early = new Set<Relocation>();
+  for (const name of ["__jump_table", ".static_call_sites"]) {
+    const sec = obj.sectionByName(name);
+    if (sec) for (const rel of obj.relocationsFor(sec)) early.add(rel);
+  }
+  for (const r of repoints) {
+    if (early.has(r.rel) && r.target.kind === "klp" && r.target.objName !== "vmlinux") {
+      throw new UserError(
+        `the patch needs a jump label or static call on '${r.target.name}' of module ${r.target.objName}, which the kernel would set up before the module's symbols are resolved: this fix cannot be live-patched automatically.`,
+        [],
+        ExitCode.REFUSED,
+      );
+    }
+  }
 }
 
 /** Keeps, in each special section, only the entries that point into included functions. */
