@@ -18,6 +18,7 @@ import {
   STB,
   STT,
 } from "../elf/index.ts";
+import { ExitCode, UserError } from "../errors/user-error.ts";
 import { isDroppedSection, ORC_UNWIND_ENTRY, SPECIAL_ENTRY_SIZES } from "./special.ts";
 import { type KernelTarget, klpSymbolName } from "./types.ts";
 
