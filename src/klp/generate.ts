@@ -16,6 +16,7 @@ import { extractPatchObject } from "./extract.ts";
 import { fixWithHelpers } from "./helpers-header.ts";
 import { packageModule, type SignOptions } from "./package.ts";
 import { makePolicy } from "./policy.ts";
+import { definitionLine } from "./source-line.ts";
 import type { CallbackKind, IncludedFunction, KernelTarget, PatchedObject } from "./types.ts";
 
 export interface BuildRequest {
@@ -31,6 +32,8 @@ export interface BuildRequest {
 
 export interface BuildRefusalItem {
   unit: string;
+  /** `file:line` of the symbol's definition in the fixed source, when found. */
+  where?: string;
   name: string;
   kind: string;
   reason: string;
@@ -57,11 +60,21 @@ export class BuildRefusedError extends UserError {
     super(
       `the fix cannot be live-patched safely (${refusals.length} refusal${refusals.length === 1 ? "" : "s"}).`,
       refusals.map(
-        (r) => `${r.unit}: ${r.name}: ${r.kind}: ${r.reason}${r.suggestion ? ` (${r.suggestion})` : ""}`,
+        (r) =>
+          `${r.where ?? r.unit}: ${r.name}: ${r.kind}: ${r.reason}${r.suggestion ? ` (${r.suggestion})` : ""}`,
       ),
       ExitCode.REFUSED,
     );
   }
+}
+
+/** `source:line` of a symbol, from the fixed view when it still exists, else the pristine tree. */
+function whereDefined(workDir: string, tree: string, source: string, symbol: string): string | undefined {
+  for (const root of [join(workDir, "view"), tree]) {
+    const line = definitionLine(join(root, source), symbol);
+    if (line !== undefined) return `${source}:${line}`;
+  }
+  return undefined;
 }
 
 export const CALLBACK_NAMES: Record<string, CallbackKind> = {
@@ -129,6 +142,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     const refusals = diffs.flatMap(({ unit, diff }) =>
       diff.refused.map((r) => ({
         unit: unit.source,
+        where: whereDefined(inputs.workDir, req.paths.tree, unit.source, r.name),
         name: r.name,
         kind: r.kind,
         reason: r.reason,
