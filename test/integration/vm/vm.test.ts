@@ -46,7 +46,7 @@ test("output streams, stays apart from the console; node, hotpatch and the writa
     "echo kmsg-from-the-test > /dev/kmsg",
     'echo "cwd=$(pwd)"',
     'echo "node=$(node --version)"',
-    `echo "hotpatch=$(node ${hotpatchBin} --version)"`,
+    'echo "hotpatch=$(hotpatch --version)"',
     `echo written-in-the-guest > "$1/file"`,
     "touch /etc/overlay-write-works && echo overlay=ok",
     "sleep 1",
@@ -64,7 +64,7 @@ test("output streams, stays apart from the console; node, hotpatch and the writa
   assert.equal(lines.at(-1), "second");
   assert.ok(lines.includes(`cwd=${process.cwd()}`), "the command starts in the host's cwd");
   assert.ok(lines.includes(`node=${process.version}`), "the host's node runs in the guest");
-  assert.ok(lines.includes("hotpatch=0.1.0"), "this checkout's CLI runs in the guest");
+  assert.ok(lines.includes("hotpatch=0.1.0"), "this checkout's CLI runs in the guest as `hotpatch`");
   assert.ok(lines.includes("overlay=ok"));
   assert.equal(readFileSync(join(writable, "file"), "utf8"), "written-in-the-guest\n");
   // Streaming: "first" was delivered in an earlier chunk than the one that completed "second".

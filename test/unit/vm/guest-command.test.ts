@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
 import { UserError } from "../../../src/errors/user-error.ts";
-import { commandScript, shellQuote, writeRunShare } from "../../../src/vm/guest-command.ts";
+import {
+  commandScript,
+  findHotpatchEntry,
+  guestPath,
+  shellQuote,
+  writeRunShare,
+} from "../../../src/vm/guest-command.ts";
+import { hotpatchBin } from "../../helpers/cli.ts";
 
 const NASTY = [
   "plain",
@@ -83,6 +90,30 @@ test("the run share holds nonce, script, modules and writable dir; odd paths are
       () => writeRunShare(dir, { command: ["true"], cwd: "/", modules: ["/a\nb.ko"] }),
       UserError,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the guest's PATH puts the run's bin and node's directory first, without duplicates", () => {
+  assert.equal(
+    guestPath("/run/hotpatch-vm/bin", "/opt/node/bin"),
+    "/run/hotpatch-vm/bin:/opt/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  );
+  assert.equal(
+    guestPath("/r", "/usr/bin"),
+    "/r:/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin:/bin",
+  );
+});
+
+test("the script sets PATH and the run share gets a hotpatch wrapper for this checkout", async () => {
+  assert.equal(findHotpatchEntry(), hotpatchBin);
+  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-"));
+  try {
+    writeRunShare(dir, { command: ["true"], cwd: "/", modules: [] });
+    const wrapper = join(dir, "bin", "hotpatch");
+    assert.equal((await execa(wrapper, ["--version"])).stdout, "0.1.0");
+    assert.match(readFileSync(join(dir, "command.sh"), "utf8"), /^export PATH='\/run\/hotpatch-vm\/bin:/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
