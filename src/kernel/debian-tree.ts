@@ -36,12 +36,14 @@ export function configureTree(tree: string, headersDir: string, release: string)
   }
 }
 
-/** The compiler the target was built with, from the .kernelvariables (e.g. "gcc-12"). */
-export function targetCompiler(tree: string): string {
-  const vars = join(tree, ".kernelvariables");
+/** The compiler the target was built with, from a .kernelvariables in `dir` (e.g. "gcc-12"):
+ * the last word of its `CC = ... $(CROSS_COMPILE)gcc-12` line, make variables removed. */
+export function targetCompiler(dir: string): string {
+  const vars = join(dir, ".kernelvariables");
   if (!existsSync(vars)) return "gcc";
-  const match = /^CC\s*=.*?\)\s*(?:\$\(CROSS_COMPILE\))?(\S+)\s*$/m.exec(readFileSync(vars, "utf8"));
-  return match?.[1] ?? "gcc";
+  const line = /^CC\s*=(.*)$/m.exec(readFileSync(vars, "utf8"))?.[1] ?? "";
+  const last = line.trim().split(/\s+/).pop() ?? "";
+  return last.replace(/\$\([^)]*\)/g, "") || "gcc";
 }
 
 export async function makeOlddefconfig(tree: string, logFile: string): Promise<void> {

@@ -9,7 +9,7 @@
 // compile. A root without target.json is a killed prepare: it is wiped and redone.)
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors/user-error.ts";
+import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { withLock } from "../util/lock.ts";
 import { step } from "../util/progress.ts";
 import { run } from "../util/run.ts";
@@ -17,8 +17,15 @@ import { runInVm } from "../vm/index.ts";
 import { downloadPackages } from "./debian-download.ts";
 import { readManifest, type StepTiming, type TargetManifest, writeManifest } from "./debian-manifest.ts";
 import { findKernelPackages, type KernelPackageSet, kernelPackageList } from "./debian-packages.ts";
-import { ensureFreeSpace, ensureTools } from "./debian-preflight.ts";
-import { configureTree, headersBuildDir, makeOlddefconfig, makePrepare, treeRelease } from "./debian-tree.ts";
+import { ensureFreeSpace, ensureTools, findInPath } from "./debian-preflight.ts";
+import {
+  configureTree,
+  headersBuildDir,
+  makeOlddefconfig,
+  makePrepare,
+  targetCompiler,
+  treeRelease,
+} from "./debian-tree.ts";
 import { checkTreeVermagic, imageVermagic } from "./debian-vermagic.ts";
 import { extractDeb, extractSourceTree, extractVmlinux } from "./extract.ts";
 import { captureKallsyms, saveCheckedKallsyms } from "./extract-kallsyms.ts";
@@ -116,6 +123,8 @@ async function prepareInPlace(id: TargetId, paths: TargetPaths): Promise<TargetM
   );
   const [imageDeb, headersDeb, sourceDeb] = debs.paths as [string, string, string];
   await clock.run("unpack linux-headers (dpkg-deb)", () => extractDeb(headersDeb, headersDir, log("unpack")));
+  const compiler = targetCompiler(headersBuildDir(headersDir, id.release));
+  if (!findInPath(compiler)) throw new MissingToolError(compiler, compiler);
   // Two independent chains run side by side: the VM needs only the image, the tree only the
   // headers and the source (the VM is mostly one emulating thread, make uses the rest).
   const [kallsymsText] = await bothSettled(

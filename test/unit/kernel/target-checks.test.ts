@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The checks a prepare relies on: free disk space, tools on PATH, kallsyms sanity, vermagic.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { ensureFreeSpace, findInPath } from "../../../src/kernel/debian-preflight.ts";
+import { targetCompiler } from "../../../src/kernel/debian-tree.ts";
 import { vermagicOf } from "../../../src/kernel/debian-vermagic.ts";
 import { checkKallsyms, elfLowestLoadAddress } from "../../../src/kernel/extract-kallsyms.ts";
 
@@ -63,4 +67,18 @@ test("vermagic is read from a module's .modinfo strings", () => {
   );
   assert.equal(vermagicOf(bytes), "6.1.0-50-amd64 SMP preempt mod_unload modversions ");
   assert.equal(vermagicOf(new TextEncoder().encode("no modinfo")), undefined);
+});
+
+test("the target's compiler is read from Debian's .kernelvariables", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hotpatch-kvars-"));
+  try {
+    writeFileSync(
+      join(dir, ".kernelvariables"),
+      "override ARCH = x86\noverride KERNELRELEASE = 6.1.0-50-amd64\nCCACHE = ccache\nCC = $(if $(DEBIAN_KERNEL_USE_CCACHE),$(CCACHE)) $(CROSS_COMPILE)gcc-12\n",
+    );
+    assert.equal(targetCompiler(dir), "gcc-12");
+    assert.equal(targetCompiler(join(dir, "none")), "gcc");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
