@@ -20,7 +20,13 @@ import {
 } from "./sysfs.ts";
 import { writePatchAttribute } from "./sysfs-write.ts";
 import { describeTask, type PendingTask, pendingTasks } from "./tasks.ts";
-import { type WaitOutcome, waitForRelease, waitForTransition, waitUntil } from "./transition.ts";
+import {
+  refuseIfAnyInTransition,
+  type WaitOutcome,
+  waitForRelease,
+  waitForTransition,
+  waitUntil,
+} from "./transition.ts";
 
 export interface LoadOptions {
   timeoutMs: number;
@@ -62,11 +68,7 @@ function checkSystemState(env: RuntimeEnv, module: ModuleFile): "already-loaded"
       `Module ${module.name} is loaded but its patch is no longer active (disabled or replaced): remove it first with 'hotpatch unload ${module.name}'.`,
     );
   }
-  const busy = readPatches(env).find((p) => p.transition);
-  if (busy)
-    throw new UserError(
-      `Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`,
-    );
+  refuseIfAnyInTransition(env);
   return "ok";
 }
 

@@ -2,9 +2,10 @@
 // Waiting for a livepatch transition. The kernel retries about once a second and has no
 // timeout, so hotpatch sets one and reports progress (pending task count) while it waits.
 import { setTimeout as sleep } from "node:timers/promises";
+import { UserError } from "../errors/user-error.ts";
 import { note } from "../util/progress.ts";
 import type { RuntimeEnv } from "./env.ts";
-import { readModule, readPatch } from "./sysfs.ts";
+import { readModule, readPatch, readPatches } from "./sysfs.ts";
 import { pendingTasks } from "./tasks.ts";
 
 export type WaitOutcome = "done" | "timeout" | "interrupted";
@@ -66,4 +67,13 @@ export async function waitForRelease(env: RuntimeEnv, name: string, timeoutMs = 
     const mod = readModule(env, name);
     return mod === null || mod.refcnt === 0;
   }, timeoutMs);
+}
+
+/** Refuses to start a load or unload while any patch is in transition: the kernel runs one at a time. */
+export function refuseIfAnyInTransition(env: RuntimeEnv): void {
+  const busy = readPatches(env).find((p) => p.transition);
+  if (busy)
+    throw new UserError(
+      `Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`,
+    );
 }

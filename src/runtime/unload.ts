@@ -12,7 +12,7 @@ import { withRuntimeLock } from "./runtime-lock.ts";
 import { type KernelPatch, type LoadedModule, readModule, readPatch, readPatches } from "./sysfs.ts";
 import { writePatchAttribute } from "./sysfs-write.ts";
 import { describeTask, pendingTasks } from "./tasks.ts";
-import { waitForRelease, waitForTransition } from "./transition.ts";
+import { refuseIfAnyInTransition, waitForRelease, waitForTransition } from "./transition.ts";
 
 export interface UnloadOptions {
   timeoutMs: number;
@@ -47,11 +47,7 @@ function refuseUnless(
   }
   if (patch?.transition)
     throw new UserError(`Livepatch ${name} is in transition: wait for it to finish before unloading.`);
-  const busy = readPatches(env).find((p) => p.transition);
-  if (busy)
-    throw new UserError(
-      `Livepatch ${busy.name} is in transition; the kernel runs one transition at a time: try again later.`,
-    );
+  refuseIfAnyInTransition(env);
   if (module && module.holders.length > 0) {
     throw new UserError(`Module ${name} is in use by ${module.holders.join(", ")}: unload those first.`);
   }

@@ -88,6 +88,20 @@ test("unload of a patch that is not loaded is refused with the reason", async ()
   assert.match(result.stderr, /No livepatch named lp_y is loaded \(loaded: lp_x\)\./);
 });
 
+test("load and unload wait their turn while another patch is in transition", async () => {
+  const sys = new FakeSystem()
+    .addPatch({ name: "lp_t", transition: true, objects: {} })
+    .addPatch({ name: "lp_u", objects: {} });
+  const busy = /Livepatch lp_t is in transition; the kernel runs one transition at a time: try again later\./;
+  const ko = fakeKo("lp_new", { modinfo: [VERMAGIC, "livepatch=Y"] });
+  const load = await hotpatch(["load", ko], { env: sys.cliEnv() });
+  assert.equal(load.exitCode, 1);
+  assert.match(load.stderr, busy);
+  const unload = await hotpatch(["unload", "lp_u"], { env: sys.cliEnv() });
+  assert.equal(unload.exitCode, 1);
+  assert.match(unload.stderr, busy);
+});
+
 test("unload refuses a patch in transition, and a module held by another", async () => {
   const sys = new FakeSystem().addPatch({ name: "lp_t", transition: true, objects: {} });
   const t = await hotpatch(["unload", "lp_t"], { env: sys.cliEnv() });
