@@ -5,13 +5,19 @@
 // under `setpriv --pdeathsig KILL` for that case, see qemu.ts.)
 import type { ChildProcess } from "node:child_process";
 
-const live = new Set<ChildProcess>();
+/** Each running QEMU, with the synchronous clean-up of its run (its scratch directory). */
+const live = new Map<ChildProcess, () => void>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 type HandledSignal = (typeof SIGNALS)[number];
 
 function killAll(): void {
-  for (const child of live) {
+  for (const [child, cleanUp] of live) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    try {
+      cleanUp();
+    } catch {
+      // best effort: we are dying
+    }
   }
 }
 
@@ -35,10 +41,13 @@ function uninstall(): void {
   process.removeListener("exit", killAll);
 }
 
-/** Registers a running QEMU; the returned function unregisters it (call it once it has exited). */
-export function guardChild(child: ChildProcess): () => void {
+/**
+ * Registers a running QEMU and what to clean up if hotpatch dies first; the returned function
+ * unregisters it (call it once it has exited).
+ */
+export function guardChild(child: ChildProcess, cleanUp: () => void = () => {}): () => void {
   if (live.size === 0) install();
-  live.add(child);
+  live.set(child, cleanUp);
   return () => {
     if (!live.delete(child)) return;
     if (live.size === 0) uninstall();

@@ -249,7 +249,7 @@ async function boot(
 
     const qemu = spawn(program, argv, { stdio: ["pipe", "pipe", "pipe"] });
     child = qemu;
-    unguard = guardChild(qemu);
+    unguard = guardChild(qemu, () => rmSync(runDir, { recursive: true, force: true }));
     qemu.stdout?.on("data", (bytes: Buffer) => session.addConsole(bytes));
     qemu.stderr?.on("data", (bytes: Buffer) => (session.qemuStderr += bytes.toString("utf8")));
     qemu.on("error", (error) => session.finish({ kind: "spawn-error", error }));

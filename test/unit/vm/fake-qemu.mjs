@@ -13,7 +13,10 @@ const pathIn = (option) => /(?:^|,)path=((?:[^,]|,,)*)/.exec(option)[1].replaceA
 const socketPath = pathIn(values("-chardev")[0]);
 const runDir = pathIn(values("-virtfs").find((v) => v.includes("mount_tag=hprun")));
 const nonce = readFileSync(`${runDir}/nonce`, "utf8").trim();
-if (process.env.FAKE_QEMU_PIDFILE) writeFileSync(process.env.FAKE_QEMU_PIDFILE, String(process.pid));
+if (process.env.FAKE_QEMU_PIDFILE) {
+  writeFileSync(`${process.env.FAKE_QEMU_PIDFILE}.rundir`, runDir);
+  writeFileSync(process.env.FAKE_QEMU_PIDFILE, String(process.pid));
+}
 
 const mark = (kind, value) => `\x1eHP-${nonce}:${kind}:${value}\n`;
 const channel = connect(socketPath);

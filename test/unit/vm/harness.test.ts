@@ -5,7 +5,7 @@
 // or is SIGKILLed.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { after, test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { runInVm } from "../../../src/vm/index.ts";
@@ -139,5 +139,10 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
     child.kill(signal);
     assert.equal(await exited, signal, "the process dies of the signal it got");
     await waitFor(() => (alive(qemuPid) ? undefined : true), 5_000);
+    if (signal !== "SIGKILL") {
+      // The handlers also removed the run's scratch directory (the fake QEMU was given it).
+      const runDir = readFileSync(`${vm.pidFile}.rundir`, "utf8");
+      assert.equal(existsSync(runDir), false, `${runDir} was removed`);
+    }
   });
 }
