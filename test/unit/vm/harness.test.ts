@@ -143,6 +143,8 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
       // The handlers also removed the run's scratch directory (the fake QEMU was given it).
       const runDir = readFileSync(`${vm.pidFile}.rundir`, "utf8");
       assert.equal(existsSync(runDir), false, `${runDir} was removed`);
+    } else {
+      rmSync(readFileSync(`${vm.pidFile}.rundir`, "utf8"), { recursive: true, force: true }); // nobody else can
     }
   });
 }
