@@ -9,14 +9,15 @@ import type { VmOptions, VmResult } from "./types.ts";
 export { runInVm } from "./run.ts";
 export type { Accel, VmOptions, VmResult } from "./types.ts";
 
-/** runInVm on a prepared target: its vmlinuz, its modules, its release. */
+/** runInVm on a prepared target: its vmlinuz (and extracted vmlinux), its modules, its release. */
 export function runInTargetVm(
   paths: TargetPaths,
-  options: Omit<VmOptions, "vmlinuz" | "modulesDir" | "release">,
+  options: Omit<VmOptions, "vmlinuz" | "vmlinux" | "modulesDir" | "release">,
 ): Promise<VmResult> {
   return runInVm({
     ...options,
     vmlinuz: paths.vmlinuz,
+    vmlinux: paths.vmlinux,
     modulesDir: paths.modulesDir,
     release: basename(paths.modulesDir),
   });

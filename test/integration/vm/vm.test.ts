@@ -81,6 +81,17 @@ test("output streams, stays apart from the console; node, hotpatch and the writa
   assert.deepEqual(qemuChildrenOf(process.pid), []);
 });
 
+test("the default boot runs the kernel at its link-time address; --kaslr boots the compressed image", async () => {
+  const textOf = (output: string) => /^([0-9a-f]{16}) T _text$/m.exec(output)?.[1];
+  const command = ["grep", "-m1", " _text$", "/proc/kallsyms"];
+  const direct = await runInTargetVm(target, { command });
+  assert.equal(textOf(direct.output), "ffffffff81000000", direct.output);
+  const compressed = await hotpatch(["vm", "--kaslr", "--", ...command]);
+  assert.equal(compressed.exitCode, 0, compressed.stderr);
+  // (The random base may, rarely, be the default one: only check that it booted and read it.)
+  assert.ok(textOf(compressed.stdout), compressed.stdout);
+});
+
 test("a timeout is a UserError with console lines, and kills QEMU", async () => {
   const run = runInTargetVm(target, { command: ["sleep", "600"], timeoutSec: 20 });
   await assert.rejects(run, (error: Error) => {
