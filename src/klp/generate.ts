@@ -13,6 +13,7 @@ import { matchUnit } from "../kernel/match.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { extractPatchObject } from "./extract.ts";
+import { fixFunctions } from "./fix-functions.ts";
 import { fixWithHelpers } from "./helpers-header.ts";
 import { packageModule, type SignOptions } from "./package.ts";
 import { makePolicy } from "./policy.ts";
@@ -132,11 +133,16 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         inputs.refusals.map((r) => ({ unit: r.file, name: r.file, kind: "unsupported", reason: r.reason })),
       );
     }
+    const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
     const diffs = await timed("diff objects", async () =>
       inputs.units.map((unit): UnitDiff => {
         const orig = readElf(readFileSync(unit.pristineObject));
         const patched = readElf(readFileSync(unit.patchedObject));
-        return { unit, diff: diffObjects(orig, patched), callbacks: callbackFunctions(patched) };
+        return {
+          unit,
+          diff: diffObjects(orig, patched, { sourceFunctions }),
+          callbacks: callbackFunctions(patched),
+        };
       }),
     );
     const refusals = diffs.flatMap(({ unit, diff }) =>

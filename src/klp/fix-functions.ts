@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Which functions a fix touches, read from the fix and the pristine source: the differ uses
+// them only to explain a change ("changed by the fix" vs "inlines X"), never to decide one.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Old-side line numbers (1-based) each file's hunks change, by file path (b/ side). */
+export function touchedLines(fixText: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  let file: string | undefined;
+  let oldLine = 0;
+  for (const line of fixText.split("\n")) {
+    if (line.startsWith("+++ ")) {
+      const path = line.slice(4).split("\t")[0]?.trim() ?? "";
+      file = path === "/dev/null" ? undefined : path.replace(/^b\//, "");
+      if (file && !out.has(file)) out.set(file, []);
+      continue;
+    }
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(line);
+    if (hunk) {
+      oldLine = Number(hunk[1]);
+      continue;
+    }
+    if (!file || line.startsWith("--- ")) continue;
+    const list = out.get(file) as number[];
+    if (line.startsWith("-")) list.push(oldLine++);
+    else if (line.startsWith("+")) list.push(Math.max(1, oldLine - 1));
+    else if (line.startsWith(" ")) oldLine++;
+  }
+  return out;
+}
+
+const FUNCTION_START = /^[A-Za-z_][^;=]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/;
+
+/** The function whose body holds `line` (1-based), by scanning back to its definition. */
+export function enclosingFunction(lines: string[], line: number): string | undefined {
+  let sawOpen = false;
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
+    const text = lines[i] ?? "";
+    if (text.startsWith("}") && i < line - 1) return undefined;
+    if (text.startsWith("{")) sawOpen = true;
+    const m = FUNCTION_START.exec(text);
+    if (m && (sawOpen || text.trimEnd().endsWith("{")) && !text.trimEnd().endsWith(";")) return m[1];
+  }
+  return undefined;
+}
+
+/** Functions the fix's hunks fall into, across every touched source file of the tree. */
+export function fixFunctions(fixPath: string, tree: string): string[] {
+  const names = new Set<string>();
+  for (const [file, lines] of touchedLines(readFileSync(fixPath, "utf8"))) {
+    const path = join(tree, file);
+    if (!existsSync(path)) continue;
+    const source = readFileSync(path, "utf8").split("\n");
+    for (const l of lines) {
+      const fn = enclosingFunction(source, l);
+      if (fn) names.add(fn);
+    }
+  }
+  return [...names].sort();
+}
