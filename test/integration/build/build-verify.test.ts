@@ -6,10 +6,11 @@
 // unique (sympos), a helper inlined into its caller, a new function, fixes in loadable modules
 // loaded after the patch (corpus 12, 15), and the other `auto` corpus fixes.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { execa } from "execa";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { hotpatch } from "../../helpers/cli.ts";
 import { ensureTarget } from "../../helpers/target.ts";
@@ -136,3 +137,43 @@ for (const [id, file] of [
     await verifyOk(ko, CLEAN_DMESG);
   });
 }
+
+test("--sign-key/--sign-cert sign the final module (after the klp rewrite) and it still loads", async () => {
+  const key = join(scratch, "signing.pem");
+  const cert = join(scratch, "signing.x509");
+  await execa("openssl", [
+    "req",
+    "-new",
+    "-nodes",
+    "-utf8",
+    "-sha256",
+    "-days",
+    "3650",
+    "-batch",
+    "-x509",
+    "-subj",
+    "/CN=hotpatch test key/",
+    "-outform",
+    "DER",
+    "-out",
+    cert,
+    "-keyout",
+    key,
+    "-newkey",
+    "rsa:2048",
+  ]);
+  const ko = join(scratch, "signed.ko");
+  await buildFix(join(fixesDir, "cmdline-sample.patch"), ko, [
+    "--name",
+    "hp_signed",
+    "--sign-key",
+    key,
+    "--sign-cert",
+    cert,
+  ]);
+  const bytes = readFileSync(ko);
+  assert.equal(bytes.subarray(bytes.length - 28).toString("latin1"), "~Module signature appended~\n");
+  const { stdout } = await execa("modinfo", ["-F", "signer", ko]);
+  assert.equal(stdout.trim(), "hotpatch test key");
+  await verifyOk(ko, "grep -q ' hotpatched$' /proc/cmdline");
+});
