@@ -113,7 +113,10 @@ test("corpus 12 (binfmt_misc, a module loaded after the patch): the flag delimit
     report.warnings.some((w) => /6\.3/.test(w)),
     "the 6.1 module reload trap is reported",
   );
-  await verifyOk(ko, `sh ${join(checksDir, "binfmt-misc-delimiter.sh")} ${target.modulesDir}`);
+  const check = `sh ${join(checksDir, "binfmt-misc-delimiter.sh")} ${target.modulesDir}`;
+  const unfixed = await hotpatch(["vm", "--target", TARGET, "--", "bash", "-c", check]);
+  assert.equal(unfixed.exitCode, 1, "the unfixed kernel accepts the register line");
+  await verifyOk(ko, check);
 });
 
 test("corpus 15 (sctp, a module loaded after the patch): the 17th auth chunk type is refused", async () => {
@@ -121,7 +124,10 @@ test("corpus 15 (sctp, a module loaded after the patch): the 17th auth chunk typ
   const ko = join(scratch, "fix15.ko");
   const report = await buildFix(join(corpusDir, "15-sctp-auth-chunk-list-capacity.patch"), ko);
   assert.deepEqual(report.objects, ["sctp"]);
-  const verified = await verifyOk(ko, `sh ${join(checksDir, "load-sctp.sh")} ${target.modulesDir} ${check}`);
+  const command = `sh ${join(checksDir, "load-sctp.sh")} ${target.modulesDir} ${check}`;
+  const unfixed = await hotpatch(["vm", "--target", TARGET, "--", "bash", "-c", command]);
+  assert.equal(unfixed.exitCode, 1, "the unfixed kernel accepts a 17th chunk type");
+  const verified = await verifyOk(ko, command);
   assert.match(verified.checkOutput, /number 17\) refused/);
 });
 
