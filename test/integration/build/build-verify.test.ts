@@ -215,3 +215,45 @@ test("corpus 25 (rsa-pkcs1pad): an empty digest no longer WARNs while patched", 
   assert.ok(report.functions.some((f) => f.name === "pkcs1pad_verify" && f.status === "changed"));
   await verifyOk(ko, check);
 });
+
+test("replace mode retires the earlier livepatch; --no-replace stacks on it", async () => {
+  const first = join(scratch, "first.ko");
+  const second = join(scratch, "second.ko");
+  const stacked = join(scratch, "stacked.ko");
+  await buildFix(join(fixesDir, "cmdline-sample.patch"), first, ["--name", "hp_first"]);
+  await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), second, ["--name", "hp_second"]);
+  await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), stacked, [
+    "--name",
+    "hp_stacked",
+    "--no-replace",
+  ]);
+  // One transition at a time: load, wait until no patch is in transition, load the next.
+  const script = [
+    "settle() { for i in $(seq 150); do grep -q 1 /sys/kernel/livepatch/*/transition 2>/dev/null || return 0; sleep 0.2; done; return 1; }",
+    'insmod "$1" && settle && insmod "$2" && settle && sleep 1 && ls /sys/kernel/livepatch && grep -c hotpatched /proc/cmdline',
+  ].join("\n");
+  const replaced = await hotpatch([
+    "vm",
+    "--target",
+    TARGET,
+    "--",
+    "bash",
+    "-c",
+    script,
+    "sh",
+    first,
+    second,
+  ]);
+  assert.deepEqual(
+    replaced.stdout.trim().split(/\s+/),
+    ["hp_second", "0"],
+    `hp_first was replaced and its change reverted\n${replaced.stderr}`,
+  );
+  const both = await hotpatch(["vm", "--target", TARGET, "--", "bash", "-c", script, "sh", first, stacked]);
+  assert.equal(both.exitCode, 0, both.stderr);
+  assert.deepEqual(
+    both.stdout.trim().split(/\s+/),
+    ["hp_first", "hp_stacked", "1"],
+    "both patches stay active",
+  );
+});
