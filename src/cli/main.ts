@@ -2,7 +2,7 @@
 // The hotpatch command line: one file per command in ./commands; this file only wires them
 // and turns typed errors into one sentence on stderr and an exit code.
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import pc from "picocolors";
+import { colors as pc } from "../util/colors.ts";
 import { UserError } from "../errors/user-error.ts";
 import { commands } from "./commands/index.ts";
 

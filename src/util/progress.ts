@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Long steps announce themselves and their duration on stderr, so stdout stays for results
 // (and for --json). Set HOTPATCH_QUIET=1 to silence them.
-import pc from "picocolors";
+import { colors as pc } from "./colors.ts";
 
 const quiet = () => process.env.HOTPATCH_QUIET === "1";
 
