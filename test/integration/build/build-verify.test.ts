@@ -257,3 +257,25 @@ test("replace mode retires the earlier livepatch; --no-replace stacks on it", as
     "both patches stay active",
   );
 });
+
+test("WARN_ONCE/pr_warn_once, pr_debug (dynamic debug jump label) and a new static local travel with the function", async () => {
+  const check = await compileCheck("siocatmark.c", scratch);
+  const ko = join(scratch, "once.ko");
+  const report = await buildFix(join(fixesDir, "af_unix-once-debug-static.patch"), ko);
+  assert.deepEqual(
+    report.functions.map((f) => f.name),
+    ["unix_ioctl"],
+  );
+  const verified = await verifyOk(
+    ko,
+    [
+      "echo 'format \"refusal number\" +p' > /proc/dynamic_debug/control",
+      `${check} && ${check}`,
+      "dmesg | grep 'hotpatch: SIOCATMARK'",
+      "[ $(dmesg | grep -c 'refused on a non-stream') = 1 ]",
+      "dmesg | grep -q 'refusal number 2'",
+      "! dmesg | grep -q 'WARNING:'",
+    ].join(" && "),
+  );
+  assert.match(verified.checkOutput, /refusal number 2/);
+});
