@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Special sections keep exactly the entries of the included functions, rebased, with their
+// relocations; alternatives keep only the relocations of the replacements they use.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { execa } from "execa";
+import { readElf, type Section, writeElf } from "../../../src/elf/index.ts";
+import { extractPatchObject, type ReferencePolicy } from "../../../src/klp/extract.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hotpatch-klp-special-"));
+let objPath = "";
+before(async () => {
+  objPath = join(dir, "special.o");
+  const src = new URL("./fixtures/special.c", import.meta.url).pathname;
+  await execa("gcc", [
+    "-O2",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fno-pic",
+    "-mcmodel=kernel",
+    "-c",
+    src,
+    "-o",
+    objPath,
+  ]);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const policy: ReferencePolicy = {
+  copy: (sym) => sym.type === 3,
+  resolve: (sym) => ({ kind: "export", name: sym.name }),
+};
+
+test("only the included function's bug table and alternative entries remain, rebased", () => {
+  const result = extractPatchObject({
+    object: readElf(readFileSync(objPath)),
+    functions: ["changed"],
+    exported: [],
+    policy,
+  });
+  const obj = readElf(writeElf(result.object));
+  const bug = obj.sectionByName("__bug_table") as Section;
+  assert.equal(bug.data.length, 12, "one 12-byte entry");
+  assert.equal(Buffer.from(bug.data).readUInt16LE(8), 11, "it is changed()'s entry (line 11)");
+  const bugRelocs = obj.relocationsFor(bug);
+  assert.deepEqual(
+    bugRelocs.map((r) => r.offset),
+    [0],
+  );
+  assert.equal(bugRelocs[0]?.symbol.definedIn?.name, ".text.changed");
+  const alt = obj.sectionByName(".altinstructions") as Section;
+  assert.equal(alt.data.length, 12);
+  const repl = obj.sectionByName(".altinstr_replacement") as Section;
+  const replRelocs = obj.relocationsFor(repl);
+  assert.equal(replRelocs.length, 1, "only the used replacement's call is relocated");
+  assert.equal(replRelocs[0]?.symbol.name, "replacement_target");
+  assert.ok(!obj.sectionByName(".text.other"));
+});
