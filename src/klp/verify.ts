@@ -42,11 +42,8 @@ export function readModinfo(bytes: Uint8Array): Map<string, string> {
   return info;
 }
 
-export async function verifyModule(
-  paths: TargetPaths,
-  koPath: string,
-  options: VerifyOptions = {},
-): Promise<VerifyReport> {
+/** Checks that a file is a livepatch module; returns its absolute path and module name. */
+export function checkLivepatchModule(koPath: string): { ko: string; name: string } {
   const ko = resolve(koPath);
   let info: Map<string, string>;
   try {
@@ -58,6 +55,15 @@ export async function verifyModule(
   if (!name) throw new UserError(`${koPath} has no module name in its .modinfo: is it a kernel module?`);
   if (info.get("livepatch") !== "Y")
     throw new UserError(`${koPath} is not a livepatch module (no livepatch=Y in its modinfo).`);
+  return { ko, name };
+}
+
+export async function verifyModule(
+  paths: TargetPaths,
+  koPath: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const { ko, name } = checkLivepatchModule(koPath);
   const limit = options.transitionTimeoutSec ?? 60;
   const command = ["bash", "-c", VERIFY_GUEST_SCRIPT, "verify", ko, name, String(limit)];
   if (options.check) command.push(options.check);

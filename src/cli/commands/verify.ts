@@ -5,7 +5,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
-import { type VerifyReport, verifyModule } from "../../klp/verify.ts";
+import { checkLivepatchModule, type VerifyReport, verifyModule } from "../../klp/verify.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { emit } from "../output.ts";
 
@@ -43,6 +43,7 @@ export function registerVerify(program: Command): void {
       const limit = Number(options.transitionTimeout);
       if (!Number.isInteger(limit) || limit <= 0)
         throw new UserError("--transition-timeout wants a whole number of seconds.");
+      checkLivepatchModule(ko); // bad input is reported before any target or VM work
       const paths = await prepareTarget(parseTargetName(options.target));
       const report = await verifyModule(paths, ko, {
         check: options.check,
