@@ -14,6 +14,7 @@ import { buildLivepatch } from "../../klp/generate.ts";
 import { verifyModule } from "../../klp/verify.ts";
 import { step } from "../../util/progress.ts";
 import { run } from "../../util/run.ts";
+import { runInTargetVm } from "../../vm/index.ts";
 import { emit } from "../output.ts";
 import { renderBuildReport } from "./build.ts";
 import { renderVerifyReport } from "./verify.ts";
@@ -62,10 +63,22 @@ export function registerDemo(program: Command): void {
           step,
         });
         if (!options.json) process.stdout.write(`${renderBuildReport(build)}\n\n`);
+        // The same check on the unfixed kernel first, so the demo shows the behaviour change.
+        const unfixed = await step("run the check on the unfixed kernel", () =>
+          runInTargetVm(paths, { command: [check] }),
+        );
+        if (!options.json)
+          process.stdout.write(
+            `unfixed kernel: ${unfixed.output.trim()} (check exit status ${unfixed.exitCode})\n\n`,
+          );
         const verify = await step("verify in a VM of the target", () =>
           verifyModule(paths, build.module, { check }),
         );
-        emit(options, { build, verify }, (r) => renderVerifyReport(r.verify));
+        emit(
+          options,
+          { build, unfixed: { exitCode: unfixed.exitCode, output: unfixed.output }, verify },
+          (r) => renderVerifyReport(r.verify),
+        );
         if (!verify.ok) throw new UserError(`the demo livepatch failed verification: ${verify.failure}`);
       } finally {
         if (!options.keep) rmSync(work, { recursive: true, force: true });
