@@ -45,5 +45,6 @@ export {
 } from "./model.ts";
 export { type ElfIndex, indexElf } from "./query.ts";
 export { readElf } from "./reader.ts";
+export { readElfFile } from "./read-file.ts";
 export { renumber } from "./renumber.ts";
 export { writeElf } from "./writer.ts";

@@ -140,7 +140,11 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         const patched = readElf(readFileSync(unit.patchedObject));
         return {
           unit,
-          diff: diffObjects(orig, patched, { sourceFunctions }),
+          diff: diffObjects(orig, patched, {
+            sourceFunctions,
+            // Jump labels and static calls on keys the module itself defines need the module kind.
+            objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
+          }),
           callbacks: callbackFunctions(patched),
         };
       }),

@@ -2,27 +2,11 @@
 // `hotpatch diff ORIG.o PATCHED.o [--json]`: what changed between two builds of one
 // compilation unit, what a livepatch must include, and what cannot be live-patched.
 // Exit 0: patchable changes; 3: no change; 2: refused; 1: bad input.
-import { readFileSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { diffObjects, entrySizesFromEnv } from "../../diff/index.ts";
 import { exitCodeOf, renderText, toJson } from "../../diff/report.ts";
-import { ElfError, type ElfObject, readElf } from "../../elf/index.ts";
-import { UserError } from "../../errors/user-error.ts";
+import { readElfFile } from "../../elf/index.ts";
 import { emit } from "../output.ts";
-
-function readObject(file: string): ElfObject {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new UserError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
-  }
-  try {
-    return readElf(bytes);
-  } catch (error) {
-    throw error instanceof ElfError ? error.inFile(file) : error;
-  }
-}
 
 export function registerDiff(program: Command): void {
   program
@@ -45,8 +29,8 @@ export function registerDiff(program: Command): void {
         "ALT_STRUCT_SIZE, PARA_STRUCT_SIZE, STATIC_CALL_STRUCT_SIZE in the environment.",
     )
     .action((origFile, patchedFile, options) => {
-      const orig = readObject(origFile);
-      const patched = readObject(patchedFile);
+      const orig = readElfFile(origFile);
+      const patched = readElfFile(patchedFile);
       const result = diffObjects(orig, patched, {
         entrySizes: entrySizesFromEnv(process.env),
         objectKind: options.module ? "module" : "vmlinux",
