@@ -21,6 +21,8 @@ import {
   compileCheck,
   corpusDir,
   fixesDir,
+  makeKeyPair,
+  SIOCATMARK_CHECK,
   TARGET,
   verify,
   verifyOk,
@@ -35,7 +37,7 @@ before(async () => {
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("corpus 01 (af_unix SIOCATMARK): builds, and the VM shows datagram sockets refused while patched", async () => {
-  const check = await compileCheck("siocatmark.c", scratch);
+  const check = await compileCheck(SIOCATMARK_CHECK, scratch);
   const before = await hotpatch(["vm", "--target", TARGET, "--", check]);
   assert.equal(before.exitCode, 1, "the unfixed kernel accepts SIOCATMARK on a datagram socket");
   const ko = join(scratch, "fix01.ko");
@@ -146,27 +148,7 @@ for (const [id, file] of [
 test("--sign-key/--sign-cert sign the final module (after the klp rewrite) and it still loads", async () => {
   const key = join(scratch, "signing.pem");
   const cert = join(scratch, "signing.x509");
-  await execa("openssl", [
-    "req",
-    "-new",
-    "-nodes",
-    "-utf8",
-    "-sha256",
-    "-days",
-    "3650",
-    "-batch",
-    "-x509",
-    "-subj",
-    "/CN=hotpatch test key/",
-    "-outform",
-    "DER",
-    "-out",
-    cert,
-    "-keyout",
-    key,
-    "-newkey",
-    "rsa:2048",
-  ]);
+  await makeKeyPair("hotpatch test key", key, cert);
   const ko = join(scratch, "signed.ko");
   await buildFix(join(fixesDir, "cmdline-sample.patch"), ko, [
     "--name",
@@ -186,27 +168,7 @@ test("--sign-key/--sign-cert sign the final module (after the klp rewrite) and i
 test("corpus 25 (rsa-pkcs1pad): an empty digest no longer WARNs while patched", async () => {
   const helper = await compileCheck("pkey-verify-empty-digest.c", scratch);
   const cert = join(scratch, "rsa.der");
-  await execa("openssl", [
-    "req",
-    "-new",
-    "-nodes",
-    "-utf8",
-    "-sha256",
-    "-days",
-    "3650",
-    "-batch",
-    "-x509",
-    "-subj",
-    "/CN=hp/",
-    "-outform",
-    "DER",
-    "-out",
-    cert,
-    "-keyout",
-    join(scratch, "rsa.pem"),
-    "-newkey",
-    "rsa:2048",
-  ]);
+  await makeKeyPair("hp", join(scratch, "rsa.pem"), cert);
   const check = `${helper} ${cert} && ! dmesg | grep 'WARNING:.*pkcs1pad_verify'`;
   const unfixed = await hotpatch(["vm", "--target", TARGET, "--", "bash", "-c", check]);
   assert.notEqual(unfixed.exitCode, 0, "the unfixed kernel WARNs on an empty digest");
@@ -259,7 +221,7 @@ test("replace mode retires the earlier livepatch; --no-replace stacks on it", as
 });
 
 test("WARN_ONCE/pr_warn_once, pr_debug (dynamic debug jump label) and a new static local travel with the function", async () => {
-  const check = await compileCheck("siocatmark.c", scratch);
+  const check = await compileCheck(SIOCATMARK_CHECK, scratch);
   const ko = join(scratch, "once.ko");
   const report = await buildFix(join(fixesDir, "af_unix-once-debug-static.patch"), ko);
   assert.deepEqual(

@@ -2,19 +2,31 @@
 // Shared steps of the build integration tests: compile a C check helper statically (the guest
 // runs the host's files), build a fix with the CLI, verify a module with the CLI.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { execa } from "execa";
-import { hotpatch, sharedDir } from "../../helpers/cli.ts";
+import { hotpatch, repoRoot, sharedDir } from "../../helpers/cli.ts";
 
 export const TARGET = "debian:6.1.0-50-amd64";
 export const fixesDir = new URL("./fixes/", import.meta.url).pathname;
 export const checksDir = new URL("./checks/", import.meta.url).pathname;
 export const corpusDir = join(sharedDir, "corpus");
+/** The bundled fix's behaviour check (the one `hotpatch demo` runs), shared rather than copied. */
+export const SIOCATMARK_CHECK = join(repoRoot, "fixes", "checks", "af_unix-siocatmark.c");
 
+/** Compiles a check (a name in ./checks, or an absolute path) into outDir. */
 export async function compileCheck(source: string, outDir: string): Promise<string> {
-  const out = join(outDir, source.replace(/\.c$/, ""));
-  await execa("gcc", ["-static", "-O2", "-o", out, join(checksDir, source)]);
+  const out = join(outDir, basename(source).replace(/\.c$/, ""));
+  await execa("gcc", ["-static", "-O2", "-o", out, isAbsolute(source) ? source : join(checksDir, source)]);
   return out;
+}
+
+/** A self-signed RSA key (PEM) and certificate (DER), as module signing and the RSA check use. */
+export async function makeKeyPair(commonName: string, keyPem: string, certDer: string): Promise<void> {
+  const x509 = ["-x509", "-subj", `/CN=${commonName}/`, "-days", "3650", "-outform", "DER"];
+  await execa("openssl", [
+    ...["req", "-new", "-nodes", "-utf8", "-sha256", "-batch", ...x509],
+    ...["-out", certDer, "-keyout", keyPem, "-newkey", "rsa:2048"],
+  ]);
 }
 
 export interface BuildJson {
