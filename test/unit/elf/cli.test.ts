@@ -89,6 +89,9 @@ describe("elf: hotpatch elf", () => {
     assert.equal(existsSync(join(dir, "never.o")), false);
     const missing = await hotpatch(["elf", "dump", join(dir, "missing.o")]);
     assert.equal(missing.exitCode, 1);
-    assert.match(missing.stderr, /cannot read .*missing\.o: ENOENT/);
+    assert.equal(missing.stderr, `hotpatch: ${join(dir, "missing.o")} does not exist.`);
+    const directory = await hotpatch(["elf", "dump", dir]);
+    assert.equal(directory.exitCode, 1);
+    assert.equal(directory.stderr, `hotpatch: ${dir} is a directory, not an object file.`);
   });
 });

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Renders the ELF layer's model in the row shapes of helpers.ts' readelf parsers, so a test
 // can assert that hotpatch sees exactly what readelf sees.
-
+import assert from "node:assert/strict";
 import { flagString, symbolDisplayName } from "../../../src/elf/dump.ts";
 import {
   bindName,
@@ -13,6 +13,7 @@ import {
   symbolTypeName,
   visibilityName,
 } from "../../../src/elf/index.ts";
+import { readelfRelocations, readelfSections, readelfSymbols } from "./helpers.ts";
 
 function ndx(section: number): string {
   if (section === SHN.UNDEF) return "UND";
@@ -72,4 +73,11 @@ export function modelRelocations(obj: ElfObject): string[][] {
     }
   }
   return rows;
+}
+
+/** Asserts that the model of `file` shows the same sections, symbols and relocations as readelf. */
+export function assertSameAsReadelf(obj: ElfObject, file: string, label = file): void {
+  assert.deepEqual(modelSections(obj), readelfSections(file), `${label} sections`);
+  assert.deepEqual(modelSymbols(obj), readelfSymbols(file), `${label} symbols`);
+  assert.deepEqual(modelRelocations(obj), readelfRelocations(file), `${label} relocations`);
 }
