@@ -10,8 +10,10 @@ import { attributeInlining, explainChange } from "./explain.ts";
 import { makeSide, type Side } from "./fingerprint.ts";
 import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
 import { type DiffObject, type DSection, type DSymbol, relocsIn } from "./model.ts";
+import { planNoFentry } from "./no-fentry.ts";
 import {
   isConstantPool,
+  isIgnoredSection,
   isInitOrExitSection,
   isSpecialStatic,
   isStringSection,
@@ -104,6 +106,8 @@ export function diffViews(
   const changedConsts = new Set<DSymbol>();
   for (const p of patchedObj.symbols) {
     if (p.type !== STT_OBJECT || !p.section || isMarkerSymbol(p) || isMarkerSection(p.section.name)) continue;
+    // .modinfo strings (MODULE_FIRMWARE, MODULE_ALIAS, ...) are module metadata, not live data.
+    if (isIgnoredSection(p.section.name)) continue;
     if (markers.ignoredSections.has(p.section.name)) continue;
     const o = corr.toOrig.get(p);
     if (!o) continue;
@@ -152,6 +156,7 @@ export function diffViews(
     }
 
   // 4. Refusals on changed functions themselves.
+  const noFentryChanged: FuncUnit[] = [];
   for (const u of [...changed]) {
     const ou = orig.funcBySym.get(corr.toOrig.get(u.sym) as DSymbol);
     const cause = explainedBy.get(u);
@@ -173,7 +178,19 @@ export function diffViews(
       continue;
     }
     if (isInitOrExitSection(u.sec.name)) refused.push(initCode(u.sym.name, u.sec.name));
-    else if (ou && !ou.hasFentry) refused.push(noFentry(u.sym.name));
+    else if (ou && !ou.hasFentry) noFentryChanged.push(u);
+  }
+  // A changed local function without __fentry__ travels as a new copy; its callers are replaced.
+  const plan = planNoFentry(patchedObj, noFentryChanged, changed, users);
+  for (const u of plan.refused) refused.push(noFentry(u.sym.name));
+  for (const [u, why] of plan.carried) {
+    changed.delete(u);
+    isNew.add(u);
+    reasons.set(u, [why]);
+  }
+  for (const [u, why] of plan.callers) {
+    changed.add(u);
+    reasons.set(u, [...(reasons.get(u) ?? []), why]);
   }
   refused.push(...orphanSections(origObj, patchedObj, origSide, patchedSide));
 
@@ -185,6 +202,7 @@ export function diffViews(
     for (const c of u.children) includeFunc(c);
   };
   for (const u of changed) includeFunc(u);
+  for (const u of plan.carried.keys()) includeFunc(u);
   for (const u of isNew)
     if ((u.sym.bind !== STB_LOCAL || markers.callbacks.has(u.sym)) && !u.parent && !isMarkerSymbol(u.sym))
       includeFunc(u);
@@ -214,7 +232,7 @@ export function diffViews(
       name: u.sym.name,
       ...(twin && twin.name !== u.sym.name ? { origName: twin.name } : {}),
       status,
-      reasons: status === "new" ? ["new function"] : (reasons.get(u) ?? ["code changed"]),
+      reasons: status === "new" ? (reasons.get(u) ?? ["new function"]) : (reasons.get(u) ?? ["code changed"]),
       symbolIndex: u.sym.index,
       section: u.sec.name,
       children: u.children.map((c) => c.sym.name),

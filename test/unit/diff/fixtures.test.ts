@@ -141,6 +141,33 @@ test("notrace change: refused, no __fentry__ to redirect", async () => {
   );
 });
 
+test("notrace local helper: carried as a new copy, its traced callers replaced", async () => {
+  const r = await diffCase("notrace-local-helper");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["wrapper_a", "wrapper_b"]);
+  assert.deepEqual(names(r, "new"), ["do_thing"]);
+  const wrapper = r.functions.find((f) => f.name === "wrapper_a");
+  assert.match(wrapper?.reasons.join("; ") ?? "", /calls do_thing, which the patch carries as a new copy/);
+  const ref = r.references.find((x) => x.name === "do_thing");
+  assert.equal(ref?.kind, "included");
+});
+
+test("notrace local helper whose address is stored in data: refused", async () => {
+  const r = await diffCase("notrace-local-address-taken");
+  assert.equal(r.verdict, "refused");
+  assert.deepEqual(
+    r.refused.map((x) => [x.kind, x.name]),
+    [["no-fentry", "do_thing"]],
+  );
+});
+
+test(".modinfo strings renumbered: module metadata, never refused as changed data", async () => {
+  const r = await diffCase("modinfo-renumbered");
+  assert.deepEqual(r.refused, []);
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["credits"]);
+});
+
 test("rodata constant: a changed const table travels with its users, a new one is carried", async () => {
   const r = await diffCase("rodata-constant");
   assert.equal(r.verdict, "patchable");

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Changed functions that ftrace cannot redirect (no __fentry__ call) but that can still be
+// patched: a local function whose every caller is in this unit and can be redirected. Typical
+// cases are out-of-line copies of header inlines (the kernel's `inline` implies `notrace`) and
+// a SYSCALL_DEFINE's `static inline __do_sys_X`, called only by its `__x64_sys_X` wrappers.
+// The patch carries a new copy of such a function and replaces its callers, which then call
+// the copy; the running kernel's copy is left alone.
+import type { DiffObject, DSymbol } from "./model.ts";
+import { isIgnoredSection, isInitOrExitSection, isText, STB_LOCAL } from "./predicates.ts";
+import { resolveTarget } from "./resolve.ts";
+import { type FuncUnit, rootOf } from "./units.ts";
+
+export interface NoFentryPlan {
+  /** no-fentry functions the patch carries as new copies (with the reason) */
+  carried: Map<FuncUnit, string>;
+  /** callers to replace so they call the copy (with the reason) */
+  callers: Map<FuncUnit, string>;
+  /** functions that cannot be handled this way (refuse them) */
+  refused: FuncUnit[];
+}
+
+/** Sections whose relocations point at functions without taking their address for a call. */
+function isBookkeeping(name: string): boolean {
+  return (
+    isIgnoredSection(name) ||
+    /^(__mcount_loc|__patchable_function_entries|__bug_table|__jump_table|__ex_table|\.orc_unwind(_ip)?|\.altinstructions|\.parainstructions|\.static_call_sites|\.retpoline_sites|\.return_sites|\.call_sites|\.smp_locks|\.ibt_endbr_seal|\.kcfi_traps|\.printk_index|\.init\.|\.exit\.)/.test(
+      name,
+    )
+  );
+}
+
+/** Symbols whose address is stored in data (ops tables, initialisers): callable from anywhere. */
+function addressTaken(obj: DiffObject): Set<DSymbol> {
+  const out = new Set<DSymbol>();
+  for (const sec of obj.sections) {
+    if (isText(sec) || isBookkeeping(sec.name)) continue;
+    for (const r of sec.relocs) {
+      const t = resolveTarget(sec, r);
+      if (t.kind === "symbol") out.add(t.sym);
+    }
+  }
+  return out;
+}
+
+/**
+ * Plans how to patch `noFentry` (changed functions without __fentry__, patched side) given
+ * every function of the patched object, those already changed, and the `users` map (symbol ->
+ * functions whose code references it).
+ */
+export function planNoFentry(
+  patchedObj: DiffObject,
+  noFentry: FuncUnit[],
+  changed: Set<FuncUnit>,
+  users: Map<DSymbol, FuncUnit[]>,
+): NoFentryPlan {
+  const plan: NoFentryPlan = { carried: new Map(), callers: new Map(), refused: [] };
+  const taken = addressTaken(patchedObj);
+  const queue = [...noFentry];
+  const seen = new Set<FuncUnit>(queue);
+  for (let i = 0; i < queue.length; i++) {
+    const u = queue[i] as FuncUnit;
+    if (u.sym.bind !== STB_LOCAL || taken.has(u.sym)) {
+      plan.refused.push(u);
+      continue;
+    }
+    plan.carried.set(
+      u,
+      `changed; ftrace cannot redirect it (no __fentry__), so the patch carries a new copy and replaces its callers`,
+    );
+    for (const caller of users.get(u.sym) ?? []) {
+      const root = rootOf(caller);
+      if (root === u || seen.has(root)) continue;
+      // Init code already ran and is gone: it will not call the old copy again.
+      if (isInitOrExitSection(root.sec.name) && root.sec.name.startsWith(".init")) continue;
+      seen.add(root);
+      if (isInitOrExitSection(root.sec.name)) plan.refused.push(u);
+      else if (!root.hasFentry) queue.push(root);
+      else if (!changed.has(root))
+        plan.callers.set(root, `calls ${u.sym.name}, which the patch carries as a new copy`);
+    }
+  }
+  // A refused function's plan is void: its callers need not be replaced for it.
+  if (plan.refused.length > 0) {
+    plan.carried.clear();
+    plan.callers.clear();
+  }
+  return plan;
+}
