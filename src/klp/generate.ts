@@ -183,6 +183,8 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     const notes = [...inputs.notes];
     const warnings: string[] = [];
     const patchObjects: string[] = [];
+    // Which klp object each section's code belongs to ("" when two objects use the name).
+    const sectionOwners = new Map<string, string>();
     const outDir = join(inputs.workDir, "patch");
     mkdirSync(outDir, { recursive: true });
     await timed("match the running kernel and extract the patch", async () => {
@@ -253,6 +255,10 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
           exported,
           policy,
         });
+        for (const sec of result.object.sections) {
+          const owner = sectionOwners.get(sec.name);
+          sectionOwners.set(sec.name, owner === undefined || owner === unit.klpObject ? unit.klpObject : "");
+        }
         const file = join(outDir, `patch_${u}.o`);
         writeFileSync(file, writeElf(result.object));
         patchObjects.push(file);
@@ -275,6 +281,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       objects: [...objects.values()],
       patchObjects,
       namespaces: [...namespaces].sort(),
+      sectionObjects: new Map([...sectionOwners].filter(([, owner]) => owner !== "")),
     };
     const packaged = await timed("link the livepatch module (kbuild) and write klp relocations", () =>
       packageModule(plan, {

@@ -25,8 +25,27 @@ export interface KlpRelocSummary {
   symbols: string[];
 }
 
+/**
+ * Which klp object's relocation section a relocation belongs to when its symbol lives in a
+ * module that is not itself patched (a module the patched one depends on): the kernel applies
+ * `.klp.rela.<obj>.*` only for the patch's own objects, so such relocations go with the
+ * object that owns the section they patch.
+ */
+export interface KlpRelocHosts {
+  /** The patch's klp objects ("vmlinux" and module names). */
+  patched: ReadonlySet<string>;
+  /** Section name of the linked module -> the klp object whose code it holds. */
+  sectionObject: ReadonlyMap<string, string>;
+}
+
+/** The `.klp.rela.<obj>` object for a relocation against `symObj` in section `target`. */
+function relaObject(symObj: string, target: string, hosts: KlpRelocHosts | undefined): string {
+  if (!hosts || symObj === "vmlinux" || hosts.patched.has(symObj)) return symObj;
+  return hosts.sectionObject.get(target) ?? symObj;
+}
+
 /** Rewrites the module in place; returns what was converted. */
-export function convertKlpRelocations(ko: ElfObject): KlpRelocSummary {
+export function convertKlpRelocations(ko: ElfObject, hosts?: KlpRelocHosts): KlpRelocSummary {
   const klpSyms = new Map<ElfSymbol, string>();
   for (const s of ko.symbols) {
     const m = KLP_SYM.exec(s.name);
@@ -45,7 +64,7 @@ export function convertKlpRelocations(ko: ElfObject): KlpRelocSummary {
         continue;
       }
       const target = rela.infoSection;
-      const name = `.klp.rela.${objName}.${target.name}`;
+      const name = `.klp.rela.${relaObject(objName, target.name, hosts)}.${target.name}`;
       let sec = created.get(name);
       if (!sec) {
         sec = new Section({

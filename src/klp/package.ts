@@ -61,7 +61,10 @@ export async function packageModule(plan: ModulePlan, options: PackageOptions): 
   const built = kos.find((k) => k.endsWith(`/${plan.name}.ko`));
   if (!built) throw new UserError(`kbuild did not produce ${plan.name}.ko (see ${options.logFile ?? dir}).`);
   const ko = readElf(readFileSync(built));
-  const klp = convertKlpRelocations(ko);
+  const klp = convertKlpRelocations(ko, {
+    patched: new Set(plan.objects.map((o) => o.name)),
+    sectionObject: plan.sectionObjects ?? new Map(),
+  });
   const finalPath = join(dir, "final.ko");
   writeFileSync(finalPath, writeElf(ko));
   let signed = false;

@@ -47,11 +47,18 @@ export function makePolicy(ctx: PolicyContext): ReferencePolicy {
       if (sym.bind !== STB.LOCAL) {
         const exp = ctx.symvers.lookup(name);
         const exporter = ctx.symvers.exporterObject(name);
-        // A module's own exports still go through klp relocations: an ordinary reference would
-        // make the livepatch depend on (and force-load) the module it patches.
-        if (exp && (ctx.unit.klpObject === "vmlinux" || exporter !== ctx.unit.klpObject)) {
+        // Only vmlinux's exports are ordinary references. A module's exports (the patched
+        // module's own, or another module's that it depends on) go through klp relocations
+        // applied when the patched module loads: an ordinary reference would make the livepatch
+        // depend on those modules, so loading it would fail (insmod: "Unknown symbol") or
+        // force-load them while the module it patches is not even loaded.
+        if (exp && (ctx.unit.klpObject === "vmlinux" || exporter === "vmlinux")) {
           if (exp.namespace) ctx.namespaces.add(exp.namespace);
           return { kind: "export", name };
+        }
+        if (exp && exporter && exporter !== ctx.unit.klpObject) {
+          // Exported names are global and unique in their module: sympos 0.
+          return { kind: "klp", objName: exporter, name, sympos: 0 };
         }
       }
       const found = ctx.match.resolve(name);

@@ -44,6 +44,8 @@ export interface ModulePlan {
   patchObjects: string[];
   /** Symbol namespaces of exported symbols the patch uses (MODULE_IMPORT_NS). */
   namespaces: string[];
+  /** Section name -> klp object of the patch object holding it (unambiguous names only). */
+  sectionObjects?: Map<string, string>;
 }
 
 /** Why a function went into the patch, for the build report. */

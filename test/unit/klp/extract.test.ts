@@ -110,3 +110,40 @@ test("klp conversion: .klp.rela sections with SHF_RELA_LIVEPATCH, SHN_LIVEPATCH 
   const { stdout } = await execa("readelf", ["-SW", out]);
   assert.match(stdout, /\.klp\.rela\.vmlinux\.\.text\.changed/);
 });
+
+test("klp conversion: a symbol of a module the patched module depends on goes into the patched module's section", () => {
+  // `helper` stands for another module's export (e.g. xfrm_algo's xfrm_aalg_get_byid used by
+  // af_key): the kernel applies `.klp.rela.<obj>.*` only for the patch's own objects, and a
+  // module-specific section may name any loaded module's symbol.
+  const depPolicy: ReferencePolicy = {
+    ...policy,
+    resolve: (sym): KernelTarget =>
+      sym.name === "helper"
+        ? { kind: "klp", objName: "dep_mod", name: sym.name, sympos: 0 }
+        : policy.resolve(sym),
+  };
+  const result = extractPatchObject({
+    object: readElf(readFileSync(objPath)),
+    functions: ["changed"],
+    exported: [{ name: "changed", alias: "__hotpatch_u0_f0" }],
+    policy: depPolicy,
+  });
+  const obj = readElf(writeElf(result.object));
+  const summary = convertKlpRelocations(obj, {
+    patched: new Set(["patched_mod", "vmlinux"]),
+    sectionObject: new Map([[".text.changed", "patched_mod"]]),
+  });
+  const names = summary.sections.map((s) => s.name).sort();
+  assert.deepEqual(names, [".klp.rela.patched_mod..text.changed", ".klp.rela.vmlinux..text.changed"]);
+  const sec = obj.sectionByName(".klp.rela.patched_mod..text.changed");
+  assert.deepEqual(
+    (sec?.relocations ?? []).map((r) => r.symbol.name),
+    [".klp.sym.dep_mod.helper,0"],
+    "the symbol keeps its own module's name; only the section is the patched module's",
+  );
+  const without = readElf(writeElf(result.object));
+  assert.ok(
+    convertKlpRelocations(without).sections.some((s) => s.name === ".klp.rela.dep_mod..text.changed"),
+    "without hosts the section follows the symbol (the old behaviour this test guards against)",
+  );
+});

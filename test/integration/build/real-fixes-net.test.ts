@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Real fixes from Debian's later 6.1 kernels (net/, crypto/, security/, sound/), regenerated
+// against the target's source, that once broke hotpatch (docs/real-fix-sweep-net.md): each
+// test builds the fix and verifies it in a VM of debian:6.1.0-50-amd64.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+import { ensureTarget } from "../../helpers/target.ts";
+import { buildFix, checksDir, fixesDir, verifyOk } from "./helpers.ts";
+
+let target: TargetPaths;
+const scratch = mkdtempSync(join(tmpdir(), "hotpatch-real-net-"));
+
+before(async () => {
+  target = await ensureTarget();
+});
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test("af_key (CVE-2026-64436): another module's exports (xfrm_algo) are klp relocations; the livepatch loads alone and patches af_key when it arrives", async () => {
+  const ko = join(scratch, "af_key.ko");
+  const report = await buildFix(join(fixesDir, "af_key-ipcomp-key-len.patch"), ko, ["--name", "hp_af_key"]);
+  assert.deepEqual(report.objects, ["af_key"]);
+  assert.ok(
+    report.kernelReferences.some(
+      (r) => r.kind === "klp" && r.objName === "xfrm_algo" && r.name === "xfrm_calg_get_byid",
+    ),
+    "xfrm_algo's export is reached through a klp relocation, not a module dependency",
+  );
+  assert.ok(
+    report.klpRelocationSections.every((s) => !s.name.startsWith(".klp.rela.xfrm_algo.")),
+    "the relocations go with af_key's sections (the kernel applies only the patch's objects')",
+  );
+  const check = `bash ${join(checksDir, "load-module.sh")} ${target.modulesDir} af_key hp_af_key`;
+  const verified = await verifyOk(ko, check);
+  assert.match(verified.checkOutput, /hp_af_key\/af_key patched=1/);
+});
