@@ -3,7 +3,6 @@
 // module name, the kernel release it was built for (vermagic), whether it is a livepatch at
 // all, and whether it replaces earlier patches (cumulative). Read from the file, not the kernel,
 // with the shared ELF reader (src/elf has no build-side dependencies, so runtime may use it).
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import {
   ElfError,
@@ -16,6 +15,7 @@ import {
   SHT,
 } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
+import { readUserFile } from "../util/user-files.ts";
 
 export type ReplaceMode = "replace" | "stack" | "unknown";
 
@@ -106,13 +106,7 @@ function readKo(bytes: Uint8Array, path: string): ElfObject {
 }
 
 export function readModuleFile(path: string): ModuleFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new UserError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
-  }
-  const ko = readKo(bytes, path);
+  const ko = readKo(readUserFile(path, "a kernel module"), path);
   const section = ko.sectionByName(".modinfo");
   if (!section) throw new UserError(`${path} is not a kernel module: it has no .modinfo section.`);
   const modinfo = parseModinfo(section.data);

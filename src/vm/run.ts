@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { cacheRoot } from "../util/cache.ts";
 import { formatSeconds, note, warn } from "../util/progress.ts";
+import { checkUserFile } from "../util/user-files.ts";
 import { writeRunShare } from "./guest-command.ts";
 import { INIT_FAILURE_PREFIX } from "./init-script.ts";
 import { ensureInitramfs } from "./initramfs.ts";
@@ -51,10 +52,7 @@ function checkOptions(options: VmOptions): Checked {
     throw new UserError(`The modules directory ${options.modulesDir} does not exist.`);
   if (options.command.length === 0) throw new UserError("No command given to run in the VM.");
   const modules = (options.modules ?? []).map((m) => resolve(m));
-  for (const module of modules) {
-    if (!existsSync(module) || !statSync(module).isFile())
-      throw new UserError(`The module ${module} does not exist.`);
-  }
+  for (const module of modules) checkUserFile(module, "a kernel module");
   if (
     options.writableDir !== undefined &&
     !(existsSync(options.writableDir) && statSync(options.writableDir).isDirectory())

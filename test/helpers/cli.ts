@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Runs the built CLI (bin/hotpatch.js -> dist/hotpatch.mjs) the way a user does.
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 
@@ -13,7 +14,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function hotpatch(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function hotpatch(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const result = await execa(process.execPath, [hotpatchBin, ...args], {
     reject: false,
     env: options.env,
@@ -21,4 +25,18 @@ export async function hotpatch(args: string[], options: { env?: Record<string, s
     stdin: "ignore",
   });
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Asserts a refusal of bad input: the exit status, nothing on stdout, and stderr exactly one
+ * line `hotpatch: <sentence>` (no stack trace, no progress lines: nothing started).
+ */
+export function assertUserError(result: CliResult, sentence: string | RegExp, exitCode = 1): void {
+  assert.equal(result.exitCode, exitCode, `exit status (stderr: ${result.stderr})`);
+  assert.equal(result.stdout, "", "nothing on stdout");
+  const lines = result.stderr.split("\n");
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+  const message = lines[0]?.replace(/^hotpatch: /, "") ?? "";
+  if (typeof sentence === "string") assert.equal(message, sentence);
+  else assert.match(message, sentence);
 }

@@ -10,6 +10,7 @@ import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { BuildRefusedError, type BuildReport, buildLivepatch } from "../../klp/generate.ts";
 import { checkModuleName, moduleNameFromFix } from "../../klp/module-name.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
+import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
 import { emit, table } from "../output.ts";
 
 export function renderBuildReport(r: BuildReport): string {
@@ -41,6 +42,17 @@ export function renderBuildReport(r: BuildReport): string {
   return lines.join("\n");
 }
 
+/** Bad input is reported before the target is prepared (which can take minutes on first use). */
+function checkInputs(fix: string, outPath: string, options: { signKey?: string; signCert?: string }): void {
+  if (Boolean(options.signKey) !== Boolean(options.signCert)) {
+    throw new UserError("--sign-key and --sign-cert go together: give both or neither.");
+  }
+  checkUserFile(fix, "a fix (a unified diff)");
+  checkOutputPath(outPath, "the module");
+  if (options.signKey) checkUserFile(options.signKey, "a private key");
+  if (options.signCert) checkUserFile(options.signCert, "a certificate");
+}
+
 export function registerBuild(program: Command): void {
   program
     .command("build")
@@ -64,11 +76,9 @@ Example:
     )
     .action(async (fix, options) => {
       const name = options.name ? checkModuleName(options.name) : moduleNameFromFix(fix);
-      if (Boolean(options.signKey) !== Boolean(options.signCert)) {
-        throw new UserError("--sign-key and --sign-cert go together: give both or neither.");
-      }
-      const paths = await prepareTarget(parseTargetName(options.target));
       const outPath = resolve(options.output ?? `${name}.ko`);
+      checkInputs(fix, outPath, options);
+      const paths = await prepareTarget(parseTargetName(options.target));
       try {
         const report = await buildLivepatch({
           paths,
@@ -85,11 +95,9 @@ Example:
         for (const w of report.warnings) warn(w);
         emit(options, report, renderBuildReport);
       } catch (error) {
-        if (error instanceof BuildRefusedError && options.json) {
+        // With --json the refusals are also a document on stdout; the sentence still goes to stderr.
+        if (error instanceof BuildRefusedError && options.json)
           emit(options, { refused: error.refusals }, () => "");
-          process.exitCode = error.exitCode;
-          return;
-        }
         throw error;
       }
     });

@@ -2,7 +2,7 @@
 // `hotpatch demo`: the main job end to end on the built-in default — prepare the default
 // target, build the bundled real fix (fixes/01-af_unix-siocatmark-nonstream.patch) into a
 // livepatch, and verify it in a VM of that kernel with its behaviour check.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,17 @@ function fixesDir(): string {
   throw new UserError(`the bundled fix fixes/${FIX} is missing from this installation.`);
 }
 
+/** Makes the --keep directory up front, so a bad path fails before the target is prepared. */
+function keepDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "it is not a directory" : code;
+    throw new UserError(`cannot use ${dir} for --keep: ${why}.`);
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -43,6 +54,7 @@ export function registerDemo(program: Command): void {
     .option("--json", "print the build and verify reports as JSON")
     .action(async (options) => {
       const fixes = fixesDir();
+      if (options.keep) keepDir(options.keep);
       const paths = await step(`prepare target ${options.target}`, () =>
         prepareTarget(parseTargetName(options.target)),
       );

@@ -66,8 +66,11 @@ export function registerLoad(program: Command): void {
         if (module) throw new UserError("Give either a module or --all, not both.");
         const result = await loadAll(env, { timeoutMs, keepReplaced: opts.keepReplaced }, storeReleases(env));
         emit(opts, result, renderAll);
-        if (result.entries.some((e) => e.outcome === "failed" || e.outcome === "incomplete"))
-          process.exitCode = 1;
+        const failed = result.entries.filter((e) => e.outcome === "failed" || e.outcome === "incomplete");
+        if (failed.length)
+          throw new UserError(
+            `${failed.length} installed patch${failed.length === 1 ? "" : "es"} did not load: ${failed.map((e) => e.name).join(", ")}.`,
+          );
         return;
       }
       if (!module) throw new UserError("Name the livepatch module to load (or use --all).");

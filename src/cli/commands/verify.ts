@@ -7,6 +7,7 @@ import { prepareTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { checkLivepatchModule, type VerifyReport, verifyModule } from "../../klp/verify.ts";
 import { formatSeconds } from "../../util/progress.ts";
+import { checkUserFile } from "../../util/user-files.ts";
 import { emit } from "../output.ts";
 
 export function renderVerifyReport(r: VerifyReport): string {
@@ -43,7 +44,9 @@ export function registerVerify(program: Command): void {
       const limit = Number(options.transitionTimeout);
       if (!Number.isInteger(limit) || limit <= 0)
         throw new UserError("--transition-timeout wants a whole number of seconds.");
-      checkLivepatchModule(ko); // bad input is reported before any target or VM work
+      // Bad input is reported before any target or VM work.
+      checkUserFile(ko, "a kernel module");
+      checkLivepatchModule(ko);
       const paths = await prepareTarget(parseTargetName(options.target));
       const report = await verifyModule(paths, ko, {
         check: options.check,
@@ -51,9 +54,7 @@ export function registerVerify(program: Command): void {
         kvm: options.kvm,
       });
       emit(options, report, renderVerifyReport);
-      if (!report.ok) {
-        if (options.json) process.exitCode = 1;
-        else throw new UserError(`verification of ${report.patch} failed: ${report.failure}`);
-      }
+      // With --json too: the report is on stdout, the sentence on stderr.
+      if (!report.ok) throw new UserError(`verification of ${report.patch} failed: ${report.failure}`);
     });
 }

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Bad input through the built CLI, command by command: a missing file, a directory where a file
+// belongs, an output path that cannot be written, a --keep that is a file. Each is one sentence
+// on stderr and a non-zero exit, found before any target is prepared (the cache stays empty),
+// and nothing half-written is left behind.
+import assert from "node:assert/strict";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { assertUserError, hotpatch, sharedDir } from "../helpers/cli.ts";
+import { fakeKo, RELEASE, VERMAGIC } from "./runtime/fake-ko.ts";
+import { FakeSystem } from "./runtime/fake-system.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hotpatch-cli-input-"));
+const cache = join(dir, "cache");
+const aDir = join(dir, "a-dir");
+const aFile = join(dir, "a-file.txt");
+const missing = join(dir, "missing");
+mkdirSync(aDir);
+mkdirSync(cache);
+writeFileSync(aFile, "not what was asked for\n");
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The CLI with an empty cache, so a step that would prepare a target shows up in it. */
+const run = (args: string[]) => hotpatch(args, { env: { HOTPATCH_CACHE: cache } });
+const object = join(sharedDir, "peer/kpatch-unit-objs/x86_64/new-function.ORIG.o");
+
+test("build: a missing or directory fix, an output that is a directory, a missing key; no target prepared", async () => {
+  assertUserError(await run(["build", `${missing}.patch`]), `${missing}.patch does not exist.`);
+  assertUserError(await run(["build", aDir]), `${aDir} is a directory, not a fix (a unified diff).`);
+  assertUserError(
+    await run(["build", aFile, "-o", aDir]),
+    `${aDir} is a directory: give a file name for the module.`,
+  );
+  assertUserError(
+    await run(["build", aFile, "--sign-key", `${missing}.pem`, "--sign-cert", aFile]),
+    `${missing}.pem does not exist.`,
+  );
+  assert.deepEqual(readdirSync(cache), [], "nothing was prepared or downloaded");
+});
+
+test("verify: a missing module and a directory are refused before any VM work", async () => {
+  assertUserError(await run(["verify", `${missing}.ko`]), `${missing}.ko does not exist.`);
+  assertUserError(await run(["verify", aDir]), `${aDir} is a directory, not a kernel module.`);
+  assertUserError(await run(["verify", "--json", aDir]), `${aDir} is a directory, not a kernel module.`);
+  assert.deepEqual(readdirSync(cache), []);
+});
+
+test("demo: --keep naming a file is refused before the target is prepared", async () => {
+  assertUserError(
+    await run(["demo", "--keep", aFile]),
+    `cannot use ${aFile} for --keep: it is not a directory.`,
+  );
+  assert.deepEqual(readdirSync(cache), []);
+});
+
+test("elf rewrite: an output that is a directory or under a file is one sentence, no partial file left", async () => {
+  assertUserError(await run(["elf", "rewrite", object, aDir]), `cannot write ${aDir}: it is a directory.`);
+  assertUserError(
+    await run(["elf", "rewrite", object, join(aFile, "x.o")]),
+    `cannot write ${join(aFile, "x.o")}: a part of its path is not a directory.`,
+  );
+  assert.deepEqual(readdirSync(aDir), []);
+  assert.ok(!readdirSync(dir).some((f) => f.includes(".partial-")), "no scratch file left");
+});
+
+test("load and install: a missing module and a directory, with and without --json", async () => {
+  const env = new FakeSystem().cliEnv();
+  for (const command of ["load", "install"]) {
+    for (const json of [[], ["--json"]]) {
+      assertUserError(
+        await hotpatch([command, ...json, `${missing}.ko`], { env }),
+        `${missing}.ko does not exist.`,
+      );
+      assertUserError(
+        await hotpatch([command, ...json, aDir], { env }),
+        `${aDir} is a directory, not a kernel module.`,
+      );
+    }
+  }
+});
+
+test("load --all: a stored patch that does not load is a sentence on stderr and exit 1, with --json too", async () => {
+  const sys = new FakeSystem();
+  const ko = fakeKo("lp_broken", { modinfo: [VERMAGIC, "livepatch=Y", "name=lp_broken"], replace: true });
+  assert.equal((await hotpatch(["install", ko], { env: sys.cliEnv() })).exitCode, 0);
+  appendFileSync(join(sys.env.stateDir, RELEASE, "lp_broken.ko"), "tampered");
+  const result = await hotpatch(["load", "--all", "--json"], { env: sys.cliEnv() });
+  assert.equal(result.exitCode, 1);
+  assert.deepEqual(
+    JSON.parse(result.stdout).entries.map((e: { name: string; outcome: string }) => [e.name, e.outcome]),
+    [["lp_broken", "incomplete"]],
+  );
+  assert.equal(result.stderr, "hotpatch: 1 installed patch did not load: lp_broken.");
+});
