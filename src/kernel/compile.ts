@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { withLock } from "../util/lock.ts";
 import { run } from "../util/run.ts";
+import { refreshScratchView } from "./fix.ts";
 import { cmdFileOf, parseUnitCommand, retarget, type UnitCommand } from "./kbuild-cmd.ts";
 import type { TargetPaths } from "./target-layout.ts";
 
@@ -88,6 +89,8 @@ export async function compilePatched(
   logFile?: string,
 ): Promise<void> {
   mkdirSync(dirname(outputPath), { recursive: true });
+  // The pristine make may have generated headers next to the sources since the view was made.
+  refreshScratchView(viewDir);
   for (const argv of retarget(command, outputPath)) {
     const [program, ...args] = argv;
     if (!program) continue;

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   symlinkSync,
 } from "node:fs";
 import { dirname, join, normalize, sep } from "node:path";
@@ -96,6 +97,41 @@ export function createScratchView(tree: string, viewDir: string, files: readonly
       }
       symlinkSync(join(from, entry), target);
     }
+  }
+}
+
+/**
+ * Adds to the view's real directories the links for tree entries that appeared after the view
+ * was made: the pristine `make` generates headers beside the sources (crypto/ecrdsa_params.asn1.h
+ * from its .asn1 grammar, firmware and table headers), and the fixed compile in the view needs
+ * them. The tree is found through the view's link to its top-level Makefile.
+ */
+export function refreshScratchView(viewDir: string): void {
+  const makefile = join(viewDir, "Makefile");
+  if (!existsSync(makefile) || !lstatSync(makefile).isSymbolicLink()) return;
+  const tree = dirname(readlinkSync(makefile));
+  const walk = (rel: string) => {
+    const from = rel === "" ? tree : join(tree, rel);
+    const to = rel === "" ? viewDir : join(viewDir, rel);
+    if (!existsSync(from)) return;
+    for (const entry of readdirSync(to, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(rel === "" ? entry.name : `${rel}/${entry.name}`);
+    }
+    for (const entry of readdirSync(from)) {
+      const target = join(to, entry);
+      if (!isPresent(target)) symlinkSync(join(from, entry), target);
+    }
+  };
+  walk("");
+}
+
+/** Exists as an entry (a dangling link counts: existsSync would follow it). */
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -14,7 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
-import { applyFix, createScratchView, describePatchFailure, touchedFiles } from "../../../src/kernel/fix.ts";
+import {
+  applyFix,
+  createScratchView,
+  describePatchFailure,
+  refreshScratchView,
+  touchedFiles,
+} from "../../../src/kernel/fix.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hotpatch-fix-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -111,4 +117,19 @@ test("describePatchFailure: missing file and already-applied fixes", () => {
     ),
     /net\/x\.c already contains this change/,
   );
+});
+
+test("refreshScratchView: files the pristine make generates later (an .asn1.h beside the source) appear in the view", () => {
+  const tree = makeTree();
+  const view = join(root, `view-${Math.random().toString(36).slice(2)}`);
+  createScratchView(tree, view, ["net/unix/af_unix.c"]);
+  writeFileSync(join(tree, "net/unix/params.asn1.h"), "#define P 1\n");
+  writeFileSync(join(tree, "generated-top"), "x\n");
+  writeFileSync(join(view, "net/unix/af_unix.c"), "int a(void) { return 2; }\n");
+  refreshScratchView(view);
+  assert.equal(readlinkSync(join(view, "net/unix/params.asn1.h")), join(tree, "net/unix/params.asn1.h"));
+  assert.equal(readlinkSync(join(view, "generated-top")), join(tree, "generated-top"));
+  assert.ok(lstatSync(join(view, "net/unix/af_unix.c")).isFile(), "the fixed copy stays a real file");
+  assert.match(readFileSync(join(view, "net/unix/af_unix.c"), "utf8"), /return 2/);
+  refreshScratchView(view); // idempotent
 });
