@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // One lock for every command that changes livepatch state or the install store, so two
 // hotpatch processes never interleave their sysfs writes, insmod/rmmod calls or store edits.
-import { UserError } from "../errors/user-error.ts";
 import { withLock } from "../util/lock.ts";
 import { lockFile, type RuntimeEnv } from "./env.ts";
 
@@ -10,13 +9,6 @@ export async function withRuntimeLock<T>(
   work: () => Promise<T>,
   timeoutMs = 10 * 60_000,
 ): Promise<T> {
-  try {
-    return await withLock(lockFile(env), work, { timeoutMs, what: "livepatch state" });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      throw new UserError(`Cannot take the lock ${lockFile(env)} (${code}): run hotpatch as root.`);
-    }
-    throw error;
-  }
+  // Only a failure to take the lock gets the root hint: errors from `work` pass through as they are.
+  return withLock(lockFile(env), work, { timeoutMs, what: "livepatch state", hint: "run hotpatch as root" });
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // An advisory lock file holding the owner's pid. A lock whose owner is dead is stale and is
 // taken over, so a killed hotpatch never blocks the next one forever.
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../errors/user-error.ts";
+import { cacheRoot } from "./cache.ts";
 import { note } from "./progress.ts";
 
 function ownerAlive(lockPath: string): boolean {
@@ -36,18 +37,51 @@ function tryTake(lockPath: string): boolean {
   }
 }
 
+const CACHE_HINT = "set HOTPATCH_CACHE to a directory this user can write";
+
+const DENIED: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the filesystem is read-only",
+};
+
+/**
+ * Makes the lock's directory and tries to take it. A lock this user cannot create is a
+ * UserError (the usual cause: a cache or /run directory owned by root), not a crash.
+ */
+function tryTakeOrExplain(lockPath: string, what: string, hint: string | undefined): boolean {
+  try {
+    mkdirSync(dirname(lockPath), { recursive: true });
+    return tryTake(lockPath);
+  } catch (error) {
+    const why = DENIED[(error as NodeJS.ErrnoException).code ?? ""];
+    if (!why) throw error;
+    const fix = hint ?? (lockPath.startsWith(cacheRoot()) ? CACHE_HINT : undefined);
+    throw new UserError(`cannot take the lock on ${what} (${lockPath}): ${why}${fix ? `; ${fix}` : ""}.`);
+  }
+}
+
+export interface LockOptions {
+  timeoutMs?: number;
+  /** What the lock protects, for messages. */
+  what?: string;
+  /** How to fix a lock that cannot be created (default: for the cache, HOTPATCH_CACHE). */
+  hint?: string;
+}
+
 /** Runs `work` holding `lockPath`; waits up to `timeoutMs` for another holder to finish. */
 export async function withLock<T>(
   lockPath: string,
   work: () => Promise<T>,
-  { timeoutMs = 30 * 60_000, what = "this resource" }: { timeoutMs?: number; what?: string } = {},
+  { timeoutMs = 30 * 60_000, what = "this resource", hint }: LockOptions = {},
 ): Promise<T> {
-  mkdirSync(dirname(lockPath), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let announced = false;
-  while (!tryTake(lockPath)) {
+  while (!tryTakeOrExplain(lockPath, what, hint)) {
     if (Date.now() > deadline) {
-      throw new UserError(`Timed out waiting for another hotpatch process holding the lock on ${what} (${lockPath}).`);
+      throw new UserError(
+        `Timed out waiting for another hotpatch process holding the lock on ${what} (${lockPath}).`,
+      );
     }
     if (!announced) {
       note(`waiting for another hotpatch process that holds the lock on ${what} ...`);
