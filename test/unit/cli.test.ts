@@ -37,3 +37,30 @@ test("usage errors (unknown command, extra or missing argument) read like other 
     assert.equal(result.stderr, `hotpatch: ${sentence}\n(run with --help for usage)`);
   }
 });
+
+test("every command's --help has examples, and every reporting command has --json", async () => {
+  const reporting = [
+    ["target", "prepare"],
+    ["target", "list"],
+    ["build"],
+    ["verify"],
+    ["demo"],
+    ["diff"],
+    ["load"],
+    ["unload"],
+    ["list"],
+    ["status"],
+    ["install"],
+    ["uninstall"],
+    ["elf", "dump"],
+  ];
+  const others = [["vm"]];
+  for (const command of [...reporting, ...others]) {
+    const result = await hotpatch([...command, "--help"]);
+    assert.equal(result.exitCode, 0, command.join(" "));
+    if (reporting.includes(command)) assert.match(result.stdout, /--json\b/, `${command.join(" ")}: --json`);
+    // `target list` and `list` take no arguments: their usage line is the example.
+    if (!["target list", "list"].includes(command.join(" ")))
+      assert.match(result.stdout, /\nExamples:\n {2}hotpatch /, `${command.join(" ")}: examples`);
+  }
+});

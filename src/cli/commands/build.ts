@@ -11,6 +11,7 @@ import { BuildRefusedError, type BuildReport, buildLivepatch } from "../../klp/g
 import { checkModuleName, moduleNameFromFix } from "../../klp/module-name.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
 import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
+import { examples } from "../help.ts";
 import { emit, table } from "../output.ts";
 
 export function renderBuildReport(r: BuildReport): string {
@@ -70,9 +71,10 @@ export function registerBuild(program: Command): void {
       `
 Exit status: 0 module built, 2 the fix cannot be live-patched safely (each refusal is
 listed with its reason), 3 the fix changes no function, 1 any other error.
-
-Example:
-  hotpatch build --target ${DEFAULT_TARGET} fixes/01-af_unix-siocatmark-nonstream.patch -o af_unix.ko`,
+${examples(
+  `hotpatch build --target ${DEFAULT_TARGET} fixes/01-af_unix-siocatmark-nonstream.patch -o af_unix.ko`,
+  "hotpatch build fix.patch --name hp_cve_fix --no-replace --json > report.json",
+)}`,
     )
     .action(async (fix, options) => {
       const name = options.name ? checkModuleName(options.name) : moduleNameFromFix(fix);

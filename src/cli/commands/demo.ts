@@ -15,6 +15,7 @@ import { verifyModule } from "../../klp/verify.ts";
 import { step } from "../../util/progress.ts";
 import { run } from "../../util/run.ts";
 import { runInTargetVm } from "../../vm/index.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 import { renderBuildReport } from "./build.ts";
 import { renderVerifyReport } from "./verify.ts";
@@ -52,6 +53,14 @@ export function registerDemo(program: Command): void {
     .option("--target <name>", "the target kernel", DEFAULT_TARGET)
     .option("--keep <dir>", "keep the module and check helper in this directory")
     .option("--json", "print the build and verify reports as JSON")
+    .addHelpText(
+      "after",
+      `
+The fix is fixes/${FIX} (CVE-2026-52928). Its behaviour
+check, fixes/checks/${CHECK}, runs on the unfixed kernel first (it fails), then with the
+livepatch loaded (it passes).
+${examples("hotpatch demo", "hotpatch demo --keep ./demo-out --json > demo.json")}`,
+    )
     .action(async (options) => {
       const fixes = fixesDir();
       if (options.keep) keepDir(options.keep);

@@ -6,6 +6,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { diffObjects, entrySizesFromEnv } from "../../diff/index.ts";
 import { exitCodeOf, renderText, toJson } from "../../diff/report.ts";
 import { readElfFile } from "../../elf/index.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
 export function registerDiff(program: Command): void {
@@ -26,7 +27,11 @@ export function registerDiff(program: Command): void {
       "after",
       "\nExit status: 0 patchable changes, 3 no change, 2 refused, 1 bad input.\n" +
         "Special-section entry sizes can be forced with BUG_STRUCT_SIZE, JUMP_STRUCT_SIZE, EX_STRUCT_SIZE,\n" +
-        "ALT_STRUCT_SIZE, PARA_STRUCT_SIZE, STATIC_CALL_STRUCT_SIZE in the environment.",
+        "ALT_STRUCT_SIZE, PARA_STRUCT_SIZE, STATIC_CALL_STRUCT_SIZE in the environment.\n" +
+        examples(
+          "hotpatch diff orig/af_unix.o fixed/af_unix.o",
+          "hotpatch diff --module --json orig.o fixed.o",
+        ),
     )
     .action((origFile, patchedFile, options) => {
       const orig = readElfFile(origFile);

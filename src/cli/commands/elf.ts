@@ -6,6 +6,7 @@ import { dumpElf } from "../../elf/dump.ts";
 import { renderDump } from "../../elf/dump-text.ts";
 import { readElfFile, writeElf } from "../../elf/index.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
 export function registerElf(program: Command): void {
@@ -16,6 +17,13 @@ export function registerElf(program: Command): void {
     .argument("<file>", "an x86_64 ELF relocatable object (.o)")
     .option("--json", "print one JSON object {sections, symbols, relocations, groups}")
     .option("--section <name>", "only this section, its symbols and its relocations")
+    .addHelpText(
+      "after",
+      examples(
+        "hotpatch elf dump cmdline.o",
+        "hotpatch elf dump --json --section .text.cmdline_proc_show cmdline.o",
+      ),
+    )
     .action((file, options) => {
       const obj = readElfFile(file);
       emit(options, dumpElf(obj, options.section), renderDump);

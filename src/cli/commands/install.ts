@@ -9,6 +9,7 @@ import {
   uninstallPatch,
   withRuntimeLock,
 } from "../../runtime/index.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
 function renderInstall(i: InstalledPatch): string {
@@ -21,6 +22,14 @@ export function registerInstall(program: Command): void {
     .description("Install a livepatch so it is loaded at every boot of its kernel (root)")
     .argument("<module>", "the livepatch .ko file")
     .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      `
+The module is stored under /var/lib/hotpatch/<the kernel release it was built for>/ and loaded at
+boot by 'hotpatch load --all' (packaging/systemd/hotpatch.service; see docs/operating.md).
+Installing does not load it now: see 'hotpatch load'.
+${examples("hotpatch install ./af_unix.ko", "hotpatch install ./af_unix.ko --json")}`,
+    )
     .action(async (module, opts) => {
       const env = runtimeEnv();
       emit(opts, await withRuntimeLock(env, async () => installPatch(env, module)), renderInstall);
@@ -30,10 +39,11 @@ export function registerInstall(program: Command): void {
 export function registerUninstall(program: Command): void {
   program
     .command("uninstall")
-    .description("Remove an installed livepatch from the boot store (does not unload it)")
+    .description("Remove an installed livepatch from the boot store; does not unload it (root)")
     .argument("<name>", "the patch (module) name")
     .option("--release <release>", "only for this kernel release (default: every release)")
     .option("--json", "print the result as JSON")
+    .addHelpText("after", examples("hotpatch uninstall hp_af_unix_siocatmark --release 6.1.0-50-amd64"))
     .action(async (name, opts) => {
       const env = runtimeEnv();
       const releases = await withRuntimeLock(env, async () => uninstallPatch(env, name, opts.release));

@@ -12,6 +12,7 @@ import {
   storeReleases,
 } from "../../runtime/index.ts";
 import { formatSeconds, warn } from "../../util/progress.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
 export function parseTimeout(value: string): number {
@@ -59,6 +60,10 @@ export function registerLoad(program: Command): void {
     )
     .option("--keep-replaced", "keep the modules of patches a cumulative patch replaced")
     .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      examples("hotpatch load ./af_unix.ko", "hotpatch load --all   # what the boot unit runs"),
+    )
     .action(async (module, opts) => {
       const env = runtimeEnv();
       const timeoutMs = parseTimeout(opts.timeout);

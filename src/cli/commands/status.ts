@@ -10,6 +10,7 @@ import {
   type SystemStatus,
   type Taint,
 } from "../../runtime/index.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
 export function stateWord(p: PatchStatus): string {
@@ -70,6 +71,7 @@ export function registerStatus(program: Command): void {
     .description("Show livepatches in detail: state, objects, functions, taint")
     .argument("[name]", "only this patch")
     .option("--json", "print the status as JSON")
+    .addHelpText("after", examples("hotpatch status", "hotpatch status hp_af_unix_siocatmark --json"))
     .action((name, opts) => {
       const status = readStatus(runtimeEnv());
       if (name) {

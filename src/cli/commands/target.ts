@@ -11,6 +11,7 @@ import {
 } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { formatSeconds } from "../../util/progress.ts";
+import { examples } from "../help.ts";
 import { emit, table } from "../output.ts";
 
 interface TargetSummary {
@@ -48,6 +49,13 @@ export function registerTarget(program: Command): void {
     .description(`Download and prepare a target kernel once (cached); default ${DEFAULT_TARGET}`)
     .argument("[target]", "debian:<kernel ABI name>", DEFAULT_TARGET)
     .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      `
+The first run downloads Debian's packages for that kernel and prepares its source tree (about
+a minute or two, ~2.2 GB in $HOTPATCH_CACHE or $XDG_CACHE_HOME/hotpatch); later runs answer at once.
+${examples("hotpatch target prepare", "hotpatch target prepare debian:6.1.0-50-amd64 --json")}`,
+    )
     .action(async (name, options) => {
       const prepared = await prepareTargetDetailed(parseTargetName(name));
       // The size recorded at prepare time, not a fresh du: a prepared target answers instantly.

@@ -3,6 +3,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { runtimeEnv, type UnloadResult, unloadPatch } from "../../runtime/index.ts";
 import { formatSeconds } from "../../util/progress.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 import { parseTimeout } from "./load.ts";
 
@@ -19,6 +20,7 @@ export function registerUnload(program: Command): void {
     .argument("<name>", "the patch (module) name, as 'hotpatch list' shows it")
     .option("--timeout <seconds>", "reverse the disable when it takes longer", "60")
     .option("--json", "print the result as JSON")
+    .addHelpText("after", examples("hotpatch unload hp_af_unix_siocatmark"))
     .action(async (name, opts) => {
       emit(opts, await unloadPatch(runtimeEnv(), name, { timeoutMs: parseTimeout(opts.timeout) }), render);
     });

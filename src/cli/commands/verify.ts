@@ -8,6 +8,7 @@ import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { checkLivepatchModule, type VerifyReport, verifyModule } from "../../klp/verify.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { checkUserFile } from "../../util/user-files.ts";
+import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
 export function renderVerifyReport(r: VerifyReport): string {
@@ -40,6 +41,15 @@ export function registerVerify(program: Command): void {
     .option("--transition-timeout <seconds>", "how long each transition may take", "60")
     .option("--kvm", "try KVM first (falls back to TCG emulation)")
     .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 when every step passed, 1 otherwise (the failed step and why are on stderr).
+${examples(
+  "hotpatch verify af_unix.ko --check ./af_unix-siocatmark",
+  "hotpatch verify hp_cmdline.ko --check \"grep -q ' hotpatched$' /proc/cmdline\"",
+)}`,
+    )
     .action(async (ko, options) => {
       const limit = Number(options.transitionTimeout);
       if (!Number.isInteger(limit) || limit <= 0)

@@ -6,6 +6,7 @@ import { loadPreparedTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { formatSeconds, note } from "../../util/progress.ts";
 import { runInTargetVm } from "../../vm/index.ts";
+import { examples } from "../help.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -39,11 +40,11 @@ The guest sees this machine's filesystem read-only at the same paths, under a tm
 (writes are allowed and vanish with the VM), and starts in the current directory.
 Kernel messages are kept apart from the command's output; a panic, oops or timeout is an error
 that shows the console's last lines.
-
-Examples:
-  hotpatch vm -- cat /proc/version
-  hotpatch vm --module ./livepatch-sample.ko -- cat /proc/cmdline
-  hotpatch vm --writable /tmp/out -- sh -c 'cat /proc/kallsyms > /tmp/out/kallsyms'`,
+${examples(
+  "hotpatch vm -- cat /proc/version",
+  "hotpatch vm --module ./livepatch-sample.ko -- cat /proc/cmdline",
+  "hotpatch vm --writable /tmp/out -- sh -c 'cat /proc/kallsyms > /tmp/out/kallsyms'",
+)}`,
     )
     .action(async (command, options) => {
       const paths = loadPreparedTarget(parseTargetName(options.target));
