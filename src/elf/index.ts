@@ -44,7 +44,7 @@ export {
   type SymbolOrigin,
 } from "./model.ts";
 export { type ElfIndex, indexElf } from "./query.ts";
-export { readElf } from "./reader.ts";
 export { readElfFile } from "./read-file.ts";
+export { readElf } from "./reader.ts";
 export { renumber } from "./renumber.ts";
 export { writeElf } from "./writer.ts";
