@@ -16,7 +16,7 @@ export function emit<T>(options: OutputOptions, result: T, render: (result: T) =
 }
 
 /** JSON has no bigint: 64-bit values are written as numbers when exact, else as decimal strings. */
-export function bigintReplacer(_key: string, value: unknown): unknown {
+function bigintReplacer(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(value)

@@ -138,7 +138,6 @@ export const R_X86_64 = {
   GOTPCRELX: 41,
   REX_GOTPCRELX: 42,
 } as const;
-export type RelocTypeName = keyof typeof R_X86_64;
 
 const relocNames = new Map<number, string>(Object.entries(R_X86_64).map(([name, value]) => [value, name]));
 

@@ -95,7 +95,7 @@ export function flagString(flags: number): string {
   return (low & ~knownFlags) !== 0 || flags >= 0x100000000 ? `${out}x` : out;
 }
 
-export function specialIndexName(index: number): string {
+function specialIndexName(index: number): string {
   switch (index) {
     case SHN.UNDEF:
       return "UND";

@@ -35,7 +35,7 @@ export function planStringTable(entries: readonly Named[], original: Uint8Array)
 }
 
 /** A fresh table: a leading NUL, then each distinct non-empty name once, in first-use order. */
-export function buildStringTable(entries: readonly Named[]): StringTablePlan {
+function buildStringTable(entries: readonly Named[]): StringTablePlan {
   const offsets = new Uint32Array(entries.length);
   const seen = new Map<string, number>();
   const parts: string[] = ["\0"];

@@ -9,16 +9,16 @@ import { cacheRoot } from "../util/cache.ts";
 import { run } from "../util/run.ts";
 import { type DebianPackage, explainAptFailure } from "./debian-packages.ts";
 
-export function downloadsDir(): string {
+function downloadsDir(): string {
   return join(cacheRoot(), "downloads", "debian");
 }
 
-export function cachedDebPath(pkg: DebianPackage): string {
+function cachedDebPath(pkg: DebianPackage): string {
   return join(downloadsDir(), pkg.file);
 }
 
 /** A cached .deb is reused only when its size is the one apt's lists give (apt checked its hash). */
-export function isCached(pkg: DebianPackage): boolean {
+function isCached(pkg: DebianPackage): boolean {
   const path = cachedDebPath(pkg);
   return existsSync(path) && statSync(path).size === pkg.size;
 }

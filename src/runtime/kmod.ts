@@ -11,7 +11,7 @@ async function kmod(program: "insmod" | "rmmod", args: string[]): Promise<{ ok: 
 }
 
 /** The last kernel log lines that mention `word` (livepatch messages name the module). */
-export async function kernelLogAbout(words: string[], max = 6): Promise<string[]> {
+async function kernelLogAbout(words: string[], max = 6): Promise<string[]> {
   const result = await execa("dmesg", [], { reject: false, stdin: "ignore" });
   const lines = (result.stdout ?? "").split("\n");
   return lines.filter((line) => words.some((w) => line.includes(w))).slice(-max);

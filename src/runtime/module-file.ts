@@ -64,7 +64,7 @@ function isDataSymbol(symbol: ElfSymbol): boolean {
  * into data (klp_patch.mod, klp_patch.objs); its byte at offset 24 is `replace`. A
  * file_operations also starts with THIS_MODULE, but is followed by a function pointer.
  */
-export function readReplaceMode(ko: ElfObject, modinfo: Record<string, string[]>): ReplaceMode {
+function readReplaceMode(ko: ElfObject, modinfo: Record<string, string[]>): ReplaceMode {
   const explicit = modinfo.hotpatch_replace?.[0]?.toUpperCase();
   if (explicit === "Y" || explicit === "1") return "replace";
   if (explicit === "N" || explicit === "0") return "stack";

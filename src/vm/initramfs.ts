@@ -18,7 +18,7 @@ const FORMAT_VERSION = "1";
 const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
 
 /** True when an ELF executable has no PT_INTERP program header (no dynamic loader needed). */
-export function isStaticElf(bytes: Uint8Array): boolean {
+function isStaticElf(bytes: Uint8Array): boolean {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 64 || view.getUint32(0) !== 0x7f454c46 || bytes[4] !== 2) return false;
   const phoff = Number(view.getBigUint64(32, true));
@@ -33,7 +33,7 @@ export function isStaticElf(bytes: Uint8Array): boolean {
 }
 
 /** The static busybox that /init runs on (the initramfs has no C library). */
-export function findStaticBusybox(): { path: string; bytes: Uint8Array } {
+function findStaticBusybox(): { path: string; bytes: Uint8Array } {
   const path = BUSYBOX_CANDIDATES.find((candidate) => existsSync(candidate));
   if (!path) throw new MissingToolError("busybox", "busybox-static");
   const bytes = readFileSync(path);

@@ -40,7 +40,7 @@ export function notesHavePvhEntry(notes: Uint8Array): boolean {
 }
 
 /** True when `path` is an ELF64 x86 kernel image QEMU can start through its PVH entry. */
-export function hasPvhEntry(path: string): boolean {
+function hasPvhEntry(path: string): boolean {
   const fd = openSync(path, "r");
   try {
     const header = readRange(fd, 0, 64);

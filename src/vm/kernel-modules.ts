@@ -44,7 +44,7 @@ export function moduleNameOf(path: string): string {
 }
 
 /** Module names listed in a modules.builtin / modules.order file (one relative path a line). */
-export function namesInModuleList(text: string): Map<string, string> {
+function namesInModuleList(text: string): Map<string, string> {
   const names = new Map<string, string>();
   for (const line of text.split("\n")) {
     const path = line.trim();
@@ -104,7 +104,7 @@ export interface ModuleTree {
   files: Map<string, string>;
 }
 
-export function readModuleTree(modulesDir: string): ModuleTree {
+function readModuleTree(modulesDir: string): ModuleTree {
   const list = (file: string): Map<string, string> => {
     const path = join(modulesDir, file);
     return existsSync(path) ? namesInModuleList(readFileSync(path, "utf8")) : new Map();

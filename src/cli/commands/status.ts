@@ -23,7 +23,7 @@ export function renderTaint(t: Taint): string {
   return `kernel taint: ${t.value} ${t.letters} (${t.flags.map((f) => `${f.letter}: ${f.meaning}`).join("; ")})`;
 }
 
-export function renderPatch(p: PatchStatus): string {
+function renderPatch(p: PatchStatus): string {
   const lines = [
     `${p.name}: ${stateWord(p)}, ${p.replace === "unknown" ? "replace mode unknown" : `${p.replace} mode`}${p.forced ? ", FORCED (cannot be unloaded)" : ""}${p.installed ? ", installed for boot" : ""}`,
   ];
