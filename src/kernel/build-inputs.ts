@@ -10,6 +10,7 @@ import { step } from "../util/progress.ts";
 import type { BuildInputs, BuildRefusal, PrepareBuildInputsOptions, UnitBuild } from "./build-types.ts";
 import { compilePatched, compilePristine, hasFtrace, objectCacheDir } from "./compile.ts";
 import { applyFix, createScratchView, readFix, type TouchedFile } from "./fix.ts";
+import { changedHeaderInlines, usersOfInlines } from "./header-inlines.ts";
 import { headerUsers, loadIncludeIndex } from "./includes.ts";
 import { loadKallsyms } from "./kallsyms.ts";
 import { moduleKallsyms } from "./match.ts";
@@ -84,7 +85,7 @@ function refusalFor(file: TouchedFile, kind: ReturnType<typeof classifyTouched>)
 }
 
 /** Decides, without compiling, which units the touched files affect. */
-function planUnits(paths: TargetPaths, touched: TouchedFile[]): Plan {
+function planUnits(paths: TargetPaths, touched: TouchedFile[], fixText: string): Plan {
   const config = parseKconfig(readFileSync(join(paths.tree, ".config"), "utf8"));
   const memo = new Map();
   const byObject = new Map<string, Candidate>();
@@ -114,6 +115,8 @@ function planUnits(paths: TargetPaths, touched: TouchedFile[]): Plan {
     if (kind === "c-source") {
       const state = unitConfigState(paths.tree, objectOfSource(file.path), config, memo);
       if (state === "n") notes.push(`${file.path}: not built in this kernel's configuration; ignored`);
+      else if (state === "unknown" && includedByOtherSources(paths, file.path, config, memo, add, notes))
+        continue;
       else add(file.path, file.path, true, state);
       continue;
     }
@@ -123,7 +126,17 @@ function planUnits(paths: TargetPaths, touched: TouchedFile[]): Plan {
       continue;
     }
     const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
-    const users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
+    let users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
+    // Only static inline bodies changed: the units that can call them are enough.
+    const inlines =
+      users.length > MAX_HEADER_UNITS ? changedHeaderInlines(paths.tree, file.path, fixText) : undefined;
+    if (inlines) {
+      const narrowed = usersOfInlines(paths.tree, index, file.path, users, inlines);
+      notes.push(
+        `${file.path}: the fix changes only the static inline function(s) ${inlines.join(", ")}; of the ${users.length} files including it, ${narrowed.length} name them or include a header that does`,
+      );
+      users = narrowed;
+    }
     if (users.length > MAX_HEADER_UNITS * 10) {
       // Far too many to be worth evaluating the Makefiles for each.
       refusals.push({
@@ -153,6 +166,32 @@ function planUnits(paths: TargetPaths, touched: TouchedFile[]): Plan {
   }
   const candidates = [...byObject.values()].sort((a, b) => a.object.localeCompare(b.object));
   return { candidates, refusals, notes };
+}
+
+/**
+ * A .c file that no Makefile names but that other .c files `#include` (kernel/sched/psi.c is
+ * compiled as part of build_utility.o): the including files are the units. Adds them and
+ * returns true, or returns false when nothing includes it.
+ */
+function includedByOtherSources(
+  paths: TargetPaths,
+  source: string,
+  config: Map<string, string>,
+  memo: Parameters<typeof unitConfigState>[3],
+  add: (source: string, because: string, direct: boolean, state: ConfigState) => void,
+  notes: string[],
+): boolean {
+  const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
+  const includers = headerUsers(index, source)
+    .filter((s) => !outsideRunningKernel(s))
+    .map((s) => ({ source: s, state: unitConfigState(paths.tree, objectOfSource(s), config, memo) }))
+    .filter((u) => u.state !== "n");
+  if (includers.length === 0) return false;
+  notes.push(
+    `${source}: not a unit of its own; compiled as part of ${includers.map((u) => u.source).join(", ")}, which include it`,
+  );
+  for (const u of includers) add(u.source, source, true, u.state);
+  return true;
 }
 
 /** Whether a compiled unit's functions exist in the running kernel (the final word on "built"). */
@@ -261,7 +300,7 @@ export async function prepareBuildInputs(
       await applyFix(viewDir, fixPath, logFile);
     });
     const plan = await step("finding the compilation units the fix affects", async () =>
-      planUnits(paths, touched),
+      planUnits(paths, touched, readFileSync(fixPath, "utf8")),
     );
     const result = { units: [] as UnitBuild[], refusals: plan.refusals, notes: plan.notes };
     if (plan.refusals.length === 0 && !options.planOnly) {

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Header fixes that change only static inline bodies: the units are narrowed to the files that
+// can call the inline (directly or through another header), on a small fake tree.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, test } from "node:test";
+import { changedHeaderInlines, usersOfInlines } from "../../../src/kernel/header-inlines.ts";
+import { headerUsers, scanIncludes } from "../../../src/kernel/includes.ts";
+
+const tree = mkdtempSync(join(tmpdir(), "hotpatch-inlines-"));
+after(() => rmSync(tree, { recursive: true, force: true }));
+
+const files: Record<string, string> = {
+  "include/linux/widget.h": [
+    "#ifndef W_H", // 1
+    "#define W_H", // 2
+    "struct widget { int a; };", // 3
+    "static inline void widget_init(struct widget *w)", // 4
+    "{", // 5
+    "\tw->a = 0;", // 6
+    "}", // 7
+    "#endif", // 8
+  ].join("\n"),
+  "include/linux/gadget.h":
+    "#include <linux/widget.h>\nstatic inline void gadget_setup(struct widget *w) { widget_init(w); }\n",
+  "include/linux/big.h":
+    "#include <linux/widget.h>\nstatic inline void big_setup(struct widget *w)\n{\n\twidget_init(w);\n}\n",
+  "drivers/a.c": "#include <linux/big.h>\nvoid a(struct widget *w) { big_setup(w); }\n",
+  "drivers/b.c": "#include <linux/big.h>\nint b(void) { return 1; }\n",
+  "drivers/c.c": "#include <linux/gadget.h>\nvoid c(struct widget *w) { gadget_setup(w); }\n",
+};
+for (const [path, text] of Object.entries(files)) {
+  mkdirSync(dirname(join(tree, path)), { recursive: true });
+  writeFileSync(join(tree, path), text);
+}
+
+const fixFor = (oldStart: number, body: string) =>
+  `--- a/include/linux/widget.h\n+++ b/include/linux/widget.h\n@@ -${oldStart},3 +${oldStart},4 @@\n${body}`;
+
+test("a change inside a static inline body names that inline", () => {
+  const fix = fixFor(5, " {\n \tw->a = 0;\n+\tw->b = 0;\n }\n");
+  assert.deepEqual(changedHeaderInlines(tree, "include/linux/widget.h", fix), ["widget_init"]);
+});
+
+test("a change outside any inline body (a struct) is not narrowed", () => {
+  const fix = fixFor(
+    2,
+    " #define W_H\n-struct widget { int a; };\n+struct widget { int a; int b; };\n static inline void widget_init(struct widget *w)\n",
+  );
+  assert.equal(changedHeaderInlines(tree, "include/linux/widget.h", fix), undefined);
+});
+
+test("users narrowed to callers, through another header's inline or a macro-like use; an includer that calls neither is left out", () => {
+  const index = scanIncludes(tree);
+  const users = headerUsers(index, "include/linux/widget.h");
+  assert.deepEqual(users, ["drivers/a.c", "drivers/b.c", "drivers/c.c"]);
+  assert.deepEqual(usersOfInlines(tree, index, "include/linux/widget.h", users, ["widget_init"]), [
+    "drivers/a.c",
+    "drivers/c.c",
+  ]);
+});
