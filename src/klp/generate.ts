@@ -9,6 +9,7 @@ import { type ElfObject, readElf, STT, writeElf } from "../elf/index.ts";
 import { ExitCode, UserError } from "../errors/user-error.ts";
 import { prepareBuildInputs } from "../kernel/build-inputs.ts";
 import type { UnitBuild } from "../kernel/build-types.ts";
+import { headerLayoutChanges } from "../kernel/header-scope.ts";
 import { matchUnit } from "../kernel/match.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
@@ -124,6 +125,21 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       steps.push({ name, ms: Date.now() - t0 });
     }
   };
+  // A header fix that changes a struct's layout is refused before anything is compiled: the
+  // object diff sees only the code using the struct, not the instances already in memory.
+  const layouts = headerLayoutChanges(req.paths.tree, readFileSync(req.fixPath, "utf8"));
+  if (layouts.length > 0) {
+    throw new BuildRefusedError(
+      layouts.map(({ file, type }) => ({
+        unit: file,
+        name: type,
+        kind: "unsafe-data",
+        reason: `the fix changes the layout of ${type}, whose instances the running kernel has already allocated and uses with the old layout`,
+        suggestion:
+          "keep the struct unchanged and hold the new state in a shadow variable (include/hotpatch/klp-helpers.h)",
+      })),
+    );
+  }
   const inputs = await timed("compile affected units (pristine and patched)", () =>
     prepareBuildInputs(req.paths, fixWithHelpers(req.fixPath)),
   );

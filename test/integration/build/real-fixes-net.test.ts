@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { buildFix, checksDir, fixesDir, verifyOk } from "./helpers.ts";
+import { buildFix, buildRefused, checksDir, fixesDir, verifyOk } from "./helpers.ts";
 
 let target: TargetPaths;
 const scratch = mkdtempSync(join(tmpdir(), "hotpatch-real-net-"));
@@ -36,4 +36,18 @@ test("af_key (CVE-2026-64436): another module's exports (xfrm_algo) are klp relo
   const check = `bash ${join(checksDir, "load-module.sh")} ${target.modulesDir} af_key hp_af_key`;
   const verified = await verifyOk(ko, check);
   assert.match(verified.checkOutput, /hp_af_key\/af_key patched=1/);
+});
+
+test("a header fix that adds a field to a struct (nf_queue_entry) is refused as unsafe data before compiling", async () => {
+  // Its users (nf_queue.c, nfnetlink_queue.c, ...) compiled and diffed as changed code: the
+  // build once produced a livepatch reading new offsets of entries queued with the old layout.
+  const stderr = await buildRefused(
+    join(fixesDir, "nf_queue-entry-bridge-dev-layout.patch"),
+    join(scratch, "nfq.ko"),
+  );
+  assert.match(
+    stderr,
+    /struct nf_queue_entry: unsafe-data: the fix changes the layout of struct nf_queue_entry/,
+  );
+  assert.doesNotMatch(stderr, /compiling/, "refused before any unit is compiled");
 });

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What a fix changes in a header, read from the source around its hunks, so that a header fix
+// does not mean "rebuild every unit that includes the header":
+// - changes inside static inline functions and macros reach only the units whose source (or
+//   whose included headers) name those functions or macros — neighbour.h is included by about
+//   3,000 files, its neigh_hh_bridge() is called from one;
+// - changes inside a struct or union body change the layout of data the running kernel has
+//   already allocated: refused before anything is compiled;
+// - prototypes, blank lines and comments change no code;
+// - anything else (global declarations, initialised data, typedefs) keeps every includer.
+// A deliberately small scanner: top-level braces, #define lines with continuations, comments
+// and string literals. It errs towards "other" (no narrowing) when unsure.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { touchedFiles } from "./fix.ts";
+
+export type HeaderChange =
+  | { kind: "code"; names: string[] }
+  | { kind: "layout"; type: string }
+  | { kind: "other"; line: number };
+
+interface Construct {
+  kind: "function" | "type" | "macro" | "declaration" | "other";
+  name: string;
+  first: number;
+  last: number;
+}
+
+/** Blanks comments and the insides of string/char literals, keeping line breaks. */
+function stripComments(text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    const next = text[i + 1];
+    if (c === "/" && next === "*") {
+      const end = text.indexOf("*/", i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      out += text.slice(i, stop).replace(/[^\n]/g, " ");
+      i = stop;
+    } else if (c === "/" && next === "/") {
+      const end = text.indexOf("\n", i);
+      const stop = end < 0 ? text.length : end;
+      out += " ".repeat(stop - i);
+      i = stop;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
+      out += c + " ".repeat(Math.max(0, j - i - 1)) + (text[j] === c ? c : "");
+      i = text[j] === c ? j + 1 : j;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+const KEYWORDS = new Set(["if", "for", "while", "switch", "return", "sizeof", "typeof", "__attribute__"]);
+
+/** The name a top-level construct's header (the text before its `{` or `;`) defines. */
+function classifyHead(head: string, braced: boolean): { kind: Construct["kind"]; name: string } {
+  const flat = head.replace(/\s+/g, " ").trim();
+  // An enum holds no data (its new constants reach code, which the object diff sees).
+  if (braced && /\benum\b[^=]*$/.test(flat)) return { kind: "other", name: "" };
+  const type = /\b(struct|union)\s+([A-Za-z_]\w*)\s*$/.exec(flat);
+  if (braced && type) return { kind: "type", name: `${type[1]} ${type[2]}` };
+  if (braced && /\b(struct|union)\s*$/.test(flat)) return { kind: "type", name: "(anonymous)" };
+  if (flat.includes("=")) return { kind: "other", name: "" };
+  const call = /([A-Za-z_]\w*)\s*\(/.exec(flat.replace(/__attribute__\s*\(\(.*?\)\)/g, ""));
+  if (call && !KEYWORDS.has(call[1] as string) && /\)\s*(__\w+(\(.*\))?\s*)*$/.test(flat)) {
+    return { kind: braced ? "function" : "declaration", name: call[1] as string };
+  }
+  return { kind: "other", name: "" };
+}
+
+/** The header's top-level constructs with their line spans (1-based, inclusive). */
+export function scanConstructs(text: string): Construct[] {
+  const lines = stripComments(text).split("\n");
+  const found: Construct[] = [];
+  let depth = 0;
+  let head = "";
+  let headFirst = 0;
+  let open: { kind: Construct["kind"]; name: string; first: number } | undefined;
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n] as string;
+    const lineNo = n + 1;
+    if (depth === 0 && /^\s*#/.test(line)) {
+      let last = n;
+      while ((lines[last] as string).trimEnd().endsWith("\\") && last + 1 < lines.length) last++;
+      const define = /^\s*#\s*define\s+([A-Za-z_]\w*)/.exec(line);
+      found.push({
+        kind: define ? "macro" : "other",
+        name: define ? (define[1] as string) : "",
+        first: lineNo,
+        last: last + 1,
+      });
+      n = last;
+      continue;
+    }
+    for (const c of line) {
+      if (depth === 0) {
+        if (c === "{") {
+          open = { ...classifyHead(head, true), first: headFirst || lineNo };
+          depth = 1;
+          head = "";
+        } else if (c === ";") {
+          if (head.trim())
+            found.push({ ...classifyHead(head, false), first: headFirst || lineNo, last: lineNo });
+          head = "";
+          headFirst = 0;
+        } else {
+          if (!headFirst && c.trim()) headFirst = lineNo;
+          head += c;
+        }
+      } else if (c === "{") {
+        depth++;
+      } else if (c === "}") {
+        depth--;
+        if (depth === 0 && open) {
+          // `struct x { ... } name;` ends at the `;`; a function at its `}`.
+          found.push({ ...open, last: lineNo });
+          open = undefined;
+          headFirst = 0;
+          head = "";
+        }
+      }
+    }
+    if (depth === 0) head += "\n";
+  }
+  return found;
+}
+
+/** Line numbers of a file's changed lines, on the old side ('-') and the new side ('+'). */
+export function changedLines(patchText: string, path: string): { old: number[]; new: number[] } {
+  const result = { old: [] as number[], new: [] as number[] };
+  let inFile = false;
+  let oldNo = 0;
+  let newNo = 0;
+  const lines = patchText.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) {
+      const name = (lines[i + 1] as string).slice(4).split("\t")[0]?.trim() ?? "";
+      inFile = name.slice(name.indexOf("/") + 1) === path;
+      i++;
+      continue;
+    }
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
+    if (hunk) {
+      oldNo = Number(hunk[1]);
+      newNo = Number(hunk[2]);
+      continue;
+    }
+    if (!inFile || oldNo === 0) continue;
+    if (line.startsWith("-")) result.old.push(oldNo++);
+    else if (line.startsWith("+")) result.new.push(newNo++);
+    else if (line.startsWith(" ") || line === "") {
+      oldNo++;
+      newNo++;
+    }
+  }
+  return result;
+}
+
+function constructAt(constructs: Construct[], line: number): Construct | undefined {
+  return constructs.find((c) => c.first <= line && line <= c.last);
+}
+
+/**
+ * What the changed lines of a header touch: the code names (inline functions, macros, and
+ * the header's own functions and macros that use them), a struct/union layout, or something
+ * that keeps every includer.
+ */
+export function classifyHeaderChange(
+  original: string,
+  patched: string,
+  lines: { old: number[]; new: number[] },
+): HeaderChange {
+  const names = new Set<string>();
+  const sides: Array<[string, number[]]> = [
+    [original, lines.old],
+    [patched, lines.new],
+  ];
+  const typeText = (text: string) => {
+    const lines = stripComments(text).split("\n");
+    const bodies = new Map<string, string>();
+    for (const c of scanConstructs(text)) {
+      if (c.kind === "type")
+        bodies.set(
+          c.name,
+          lines
+            .slice(c.first - 1, c.last)
+            .join(" ")
+            .replace(/\s+/g, " "),
+        );
+    }
+    return bodies;
+  };
+  const [oldTypes, newTypes] = [typeText(original), typeText(patched)];
+  for (const [text, changed] of sides) {
+    const constructs = scanConstructs(text);
+    const stripped = stripComments(text).split("\n");
+    for (const line of changed) {
+      if (!(stripped[line - 1] ?? "").trim()) continue; // blank or comment only
+      const c = constructAt(constructs, line);
+      if (!c) return { kind: "other", line };
+      // Same tokens on both sides (a comment or whitespace changed): no layout change.
+      if (c.kind === "type" && oldTypes.get(c.name) === newTypes.get(c.name)) continue;
+      if (c.kind === "type") return { kind: "layout", type: c.name };
+      if (c.kind === "declaration") continue;
+      if (c.kind === "other") return { kind: "other", line };
+      names.add(c.name);
+    }
+  }
+  // The header's own inline functions and macros that use a changed name change too.
+  const own = scanConstructs(patched).filter((c) => c.kind === "function" || c.kind === "macro");
+  const body = stripComments(patched).split("\n");
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const c of own) {
+      if (names.has(c.name)) continue;
+      const text = body.slice(c.first - 1, c.last).join("\n");
+      if ([...names].some((n) => mentions(text, n))) {
+        names.add(c.name);
+        grew = true;
+      }
+    }
+  }
+  return { kind: "code", names: [...names].sort() };
+}
+
+/** Whether C text names `name` as a whole word. */
+export function mentions(text: string, name: string): boolean {
+  let at = text.indexOf(name);
+  while (at >= 0) {
+    const before = text[at - 1] ?? " ";
+    const after = text[at + name.length] ?? " ";
+    if (!/\w/.test(before) && !/\w/.test(after)) return true;
+    at = text.indexOf(name, at + 1);
+  }
+  return false;
+}
+
+/**
+ * The new side of `path` from its old text and the fix's hunks for it (they apply exactly:
+ * the fix was applied with --fuzz=0 before this runs).
+ */
+export function applyHunks(original: string, patchText: string, path: string): string {
+  const old = original.split("\n");
+  const out: string[] = [];
+  let next = 0; // index of the next old line to copy
+  let inFile = false;
+  const lines = patchText.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) {
+      const name = (lines[i + 1] as string).slice(4).split("\t")[0]?.trim() ?? "";
+      inFile = name.slice(name.indexOf("/") + 1) === path;
+      i++;
+      continue;
+    }
+    if (!inFile) continue;
+    const hunk = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@/.exec(line);
+    if (hunk) {
+      const start = Number(hunk[1]) - (hunk[2] === "0" ? 0 : 1);
+      while (next < start) out.push(old[next++] as string);
+      continue;
+    }
+    if (line.startsWith("+")) out.push(line.slice(1));
+    else if (line.startsWith("-")) next++;
+    else if (line.startsWith(" ")) out.push(old[next++] as string);
+  }
+  while (next < old.length) out.push(old[next++] as string);
+  return out.join("\n");
+}
+
+/**
+ * The struct or union whose layout a header fix changes ("struct nf_queue_entry"), or
+ * undefined: the running kernel's instances of it are already allocated and in use.
+ */
+export function headerLayoutChange(original: string, patchText: string, path: string): string | undefined {
+  const change = classifyHeaderChange(
+    original,
+    applyHunks(original, patchText, path),
+    changedLines(patchText, path),
+  );
+  return change.kind === "layout" ? change.type : undefined;
+}
+
+/** The headers of a fix (existing ones, read from `tree`) that change a struct or union layout. */
+export function headerLayoutChanges(tree: string, fixText: string): Array<{ file: string; type: string }> {
+  const found: Array<{ file: string; type: string }> = [];
+  for (const file of touchedFiles(fixText)) {
+    if (!file.path.endsWith(".h") || file.created || file.deleted) continue;
+    const path = join(tree, file.path);
+    if (!existsSync(path)) continue;
+    const type = headerLayoutChange(readFileSync(path, "latin1"), fixText, file.path);
+    if (type) found.push({ file: file.path, type });
+  }
+  return found;
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What a header fix changes, read from the source around its hunks: a struct's layout (refused
+// before compiling: include/net/netfilter/nf_queue.h once built an unsafe livepatch), inline
+// function or macro bodies, prototypes, comments.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  applyHunks,
+  changedLines,
+  classifyHeaderChange,
+  headerLayoutChange,
+} from "../../../src/kernel/header-scope.ts";
+
+const HEADER = `/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NET_X_H
+#define _NET_X_H
+#define X_MAX(a, b) \\
+	((a) > (b) ? (a) : (b))
+
+struct x_entry {
+	unsigned int id;
+	struct net_device *physin;
+	int (*okfn)(struct x_entry *e);
+};
+
+enum x_state {
+	X_ONE,
+};
+
+int x_register(struct x_entry *e);
+
+static inline int x_len(const struct x_entry *e)
+{
+	return e->id;
+}
+
+static inline int x_twice(const struct x_entry *e)
+{
+	return 2 * x_len(e);
+}
+#endif
+`;
+
+function patchOf(hunk: string): string {
+  return `--- a/include/net/x.h\n+++ b/include/net/x.h\n${hunk}`;
+}
+
+function classify(hunk: string) {
+  const patch = patchOf(hunk);
+  const path = "include/net/x.h";
+  return classifyHeaderChange(HEADER, applyHunks(HEADER, patch, path), changedLines(patch, path));
+}
+
+test("a field added to a struct is a layout change, named", () => {
+  const patch = patchOf(
+    "@@ -8,6 +8,7 @@\n \tunsigned int id;\n+\tstruct net_device *bridge_dev;\n \tstruct net_device *physin;\n \tint (*okfn)(struct x_entry *e);\n };\n",
+  );
+  assert.equal(headerLayoutChange(HEADER, patch, "include/net/x.h"), "struct x_entry");
+  assert.match(
+    applyHunks(HEADER, patch, "include/net/x.h"),
+    /id;\n\tstruct net_device \*bridge_dev;\n\tstruct net_device \*physin/,
+  );
+});
+
+test("an inline body change names the function and the header's inlines that call it", () => {
+  const change = classify("@@ -20,3 +20,3 @@\n {\n-\treturn e->id;\n+\treturn e->id + 1;\n }\n");
+  assert.deepEqual(change, { kind: "code", names: ["x_len", "x_twice"] });
+  assert.equal(
+    headerLayoutChange(
+      HEADER,
+      patchOf("@@ -20,3 +20,3 @@\n {\n-\treturn e->id;\n+\treturn e->id + 1;\n }\n"),
+      "include/net/x.h",
+    ),
+    undefined,
+  );
+});
+
+test("a macro, a new prototype and an enum constant are not layout changes", () => {
+  assert.deepEqual(classify("@@ -5,1 +5,1 @@\n-\t((a) > (b) ? (a) : (b))\n+\t((a) >= (b) ? (a) : (b))\n"), {
+    kind: "code",
+    names: ["X_MAX"],
+  });
+  assert.deepEqual(classify("@@ -17,0 +18,1 @@\n+int x_unregister(struct x_entry *e);\n"), {
+    kind: "code",
+    names: [],
+  });
+  assert.equal(classify("@@ -14,1 +14,2 @@\n \tX_ONE,\n+\tX_TWO,\n").kind, "other");
+});
+
+test("a comment inside a struct changes nothing; a changed field type does", () => {
+  assert.deepEqual(
+    classify("@@ -8,1 +8,1 @@\n-\tunsigned int id;\n+\tunsigned int id; /* the entry's id */\n"),
+    { kind: "code", names: [] },
+  );
+  assert.deepEqual(classify("@@ -8,0 +9,1 @@\n+\t/* physin: the input device */\n"), {
+    kind: "code",
+    names: [],
+  });
+  assert.deepEqual(classify("@@ -8,1 +8,1 @@\n-\tunsigned int id;\n+\tunsigned long id;\n"), {
+    kind: "layout",
+    type: "struct x_entry",
+  });
+});
