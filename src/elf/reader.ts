@@ -126,7 +126,8 @@ interface RawHeader {
   phentsize: number;
 }
 
-function readHeader(input: Input): RawHeader {
+/** Refuses anything but a little-endian ELF64 x86_64 relocatable object; returns type and machine. */
+function checkIdent(input: Input): { type: number; machine: number } {
   if (input.length < ELF.EHDR_SIZE)
     throw new ElfError(`file is ${input.length} bytes, too short for an ELF header (64)`, 0);
   for (let i = 0; i < 4; i++)
@@ -139,6 +140,11 @@ function readHeader(input: Input): RawHeader {
   if (type !== ELF.ET_REL) throw new ElfError(`ELF type ${type} is not ET_REL (a relocatable object)`, 16);
   const machine = input.u16(18);
   if (machine !== ELF.EM_X86_64) throw new ElfError(`machine ${machine} is not x86_64 (62)`, 18);
+  return { type, machine };
+}
+
+function readHeader(input: Input): RawHeader {
+  const { type, machine } = checkIdent(input);
   const version = input.u32(20);
   const ehsize = input.u16(52);
   if (ehsize !== ELF.EHDR_SIZE) throw new ElfError(`ELF header size ${ehsize} is not 64`, 52);
@@ -334,6 +340,37 @@ function linkSections(raw: RawHeader, sections: Section[]): void {
     );
 }
 
+/** The section a symbol (entry at `at`) is defined in, or its special index (UNDEF, ABS, ...). */
+function symbolSection(
+  input: Input,
+  sym: ElfSymbol,
+  at: number,
+  sections: Section[],
+  shndxTable: Section | undefined,
+): Section | number {
+  const i = sym.index;
+  const shndx = input.view.getUint16(at + 6, true);
+  if (shndx === SHN.XINDEX) {
+    if (!shndxTable)
+      throw new ElfError(
+        `symbol ${i} uses an extended section index but there is no SYMTAB_SHNDX section`,
+        at + 6,
+      );
+    const extended = input.view.getUint32(shndxTable.offset + i * 4, true);
+    if (extended === 0 || extended >= sections.length)
+      throw new ElfError(
+        `symbol ${i} names section ${extended}, which does not exist`,
+        shndxTable.offset + i * 4,
+      );
+    return sections[extended] as Section;
+  }
+  if (shndx === SHN.UNDEF || shndx >= SHN.LORESERVE) return shndx;
+  const section = sections[shndx];
+  if (!section)
+    throw new ElfError(`symbol ${i} '${sym.name}' names section ${shndx}, which does not exist`, at + 6);
+  return section;
+}
+
 function readSymbols(input: Input, raw: RawHeader, sections: Section[]): ElfSymbol[] {
   const symtab = sections.find((s) => s.type === SHT.SYMTAB);
   if (!symtab) return [];
@@ -368,28 +405,7 @@ function readSymbols(input: Input, raw: RawHeader, sections: Section[]): ElfSymb
     const other = view.getUint8(at + 5);
     sym.visibility = other & 3;
     sym.otherBits = other & ~3;
-    let shndx = view.getUint16(at + 6, true);
-    if (shndx === SHN.XINDEX) {
-      if (!shndxTable)
-        throw new ElfError(
-          `symbol ${i} uses an extended section index but there is no SYMTAB_SHNDX section`,
-          at + 6,
-        );
-      shndx = view.getUint32(shndxTable.offset + i * 4, true);
-      if (shndx === 0 || shndx >= sections.length)
-        throw new ElfError(
-          `symbol ${i} names section ${shndx}, which does not exist`,
-          shndxTable.offset + i * 4,
-        );
-      sym.section = sections[shndx] as Section;
-    } else if (shndx === SHN.UNDEF || shndx >= SHN.LORESERVE) {
-      sym.section = shndx;
-    } else {
-      const section = sections[shndx];
-      if (!section)
-        throw new ElfError(`symbol ${i} '${sym.name}' names section ${shndx}, which does not exist`, at + 6);
-      sym.section = section;
-    }
+    sym.section = symbolSection(input, sym, at, sections, shndxTable);
     sym.value = view.getBigUint64(at + 8, true);
     sym.size = view.getBigUint64(at + 16, true);
     sym.origin = { index: i, name: sym.name, nameOffset };

@@ -209,6 +209,24 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolveExit) => child.once("exit", () => resolveExit()));
 }
 
+/** Feeds QEMU's console and its end (or failure to start) into the session. */
+function reportTo(session: Session, qemu: ChildProcess): void {
+  qemu.stdout?.on("data", (bytes: Buffer) => session.addConsole(bytes));
+  qemu.stderr?.on("data", (bytes: Buffer) => (session.qemuStderr += bytes.toString("utf8")));
+  qemu.on("error", (error) => session.finish({ kind: "spawn-error", error }));
+  qemu.on("exit", (code, signal) => session.finish({ kind: "qemu-exited", code, signal }));
+}
+
+/** The run's timeout, and under KVM a boot deadline (KVM can hang here: then TCG takes over). */
+function deadlines(session: Session, timeoutMs: number, accel: Accel): NodeJS.Timeout[] {
+  const timers = [setTimeout(() => session.finish({ kind: "timeout" }), timeoutMs)];
+  if (accel === "kvm") {
+    const hung = () => session.bootMs === undefined && session.finish({ kind: "kvm-hang" });
+    timers.push(setTimeout(hung, KVM_BOOT_DEADLINE_MS));
+  }
+  return timers;
+}
+
 async function boot(
   checked: Checked,
   images: { kernel: string; initrd: string },
@@ -248,19 +266,8 @@ async function boot(
     const qemu = spawn(program, argv, { stdio: ["pipe", "pipe", "pipe"] });
     child = qemu;
     unguard = guardChild(qemu, () => rmSync(runDir, { recursive: true, force: true }));
-    qemu.stdout?.on("data", (bytes: Buffer) => session.addConsole(bytes));
-    qemu.stderr?.on("data", (bytes: Buffer) => (session.qemuStderr += bytes.toString("utf8")));
-    qemu.on("error", (error) => session.finish({ kind: "spawn-error", error }));
-    qemu.on("exit", (code, signal) => session.finish({ kind: "qemu-exited", code, signal }));
-    timers.push(setTimeout(() => session.finish({ kind: "timeout" }), checked.timeoutMs));
-    if (accel === "kvm") {
-      timers.push(
-        setTimeout(
-          () => session.bootMs === undefined && session.finish({ kind: "kvm-hang" }),
-          KVM_BOOT_DEADLINE_MS,
-        ),
-      );
-    }
+    reportTo(session, qemu);
+    timers.push(...deadlines(session, checked.timeoutMs, accel));
 
     const ending = await session.ended;
     if (ending.kind === "qemu-exited") await session.drainChannel();
