@@ -128,31 +128,8 @@ async function prepareInPlace(id: TargetId, paths: TargetPaths): Promise<TargetM
   // Two independent chains run side by side: the VM needs only the image, the tree only the
   // headers and the source (the VM is mostly one emulating thread, make uses the rest).
   const [kallsymsText] = await bothSettled(
-    (async () => {
-      await clock.run("unpack linux-image (dpkg-deb)", () =>
-        extractDeb(imageDeb, paths.imageDir, log("unpack-image")),
-      );
-      return clock.run("boot the target with nokaslr and copy /proc/kallsyms", () =>
-        captureKallsyms({
-          runInVm,
-          vmlinuz: paths.vmlinuz,
-          modulesDir: paths.modulesDir,
-          release: id.release,
-          scratchDir: join(paths.root, "vm-scratch"),
-          logFile: log("vm"),
-        }),
-      );
-    })(),
-    (async () => {
-      await clock.run(`unpack the kernel source (${set.source.name} ${set.version})`, () =>
-        extractSourceTree(sourceDeb, paths.tree, join(paths.root, "source-deb"), log("unpack-source")),
-      );
-      await clock.run("configure the tree (headers' .config, make olddefconfig)", async () => {
-        configureTree(paths.tree, headersDir, id.release);
-        await makeOlddefconfig(paths.tree, log("make"));
-      });
-      await clock.run("make -j2 prepare modules_prepare", () => makePrepare(paths.tree, log("make")));
-    })(),
+    imageChain(id, paths, imageDeb, clock, log),
+    treeChain(id, paths, { sourceDeb, headersDir, source: `${set.source.name} ${set.version}` }, clock, log),
   );
   const vermagic = await clock.run("check a test module's vermagic", () =>
     checkVermagic(paths, log("check-module")),
@@ -163,6 +140,47 @@ async function prepareInPlace(id: TargetId, paths: TargetPaths): Promise<TargetM
   const kallsyms = saveCheckedKallsyms(kallsymsText, paths.vmlinux, paths.kallsyms);
   copyFileSync(join(headersBuildDir(headersDir, id.release), "Module.symvers"), paths.symvers);
   return finish(id, paths, set, debs.downloaded, vermagic, kallsyms.symbols, clock.timings, started);
+}
+
+/** The image chain: unpack linux-image, boot it with nokaslr and capture /proc/kallsyms. */
+async function imageChain(
+  id: TargetId,
+  paths: TargetPaths,
+  imageDeb: string,
+  clock: StepClock,
+  log: (name: string) => string,
+): Promise<string> {
+  await clock.run("unpack linux-image (dpkg-deb)", () =>
+    extractDeb(imageDeb, paths.imageDir, log("unpack-image")),
+  );
+  return clock.run("boot the target with nokaslr and copy /proc/kallsyms", () =>
+    captureKallsyms({
+      runInVm,
+      vmlinuz: paths.vmlinuz,
+      modulesDir: paths.modulesDir,
+      release: id.release,
+      scratchDir: join(paths.root, "vm-scratch"),
+      logFile: log("vm"),
+    }),
+  );
+}
+
+/** The tree chain: unpack the source, configure it like the headers' build, make prepare. */
+async function treeChain(
+  id: TargetId,
+  paths: TargetPaths,
+  inputs: { sourceDeb: string; headersDir: string; source: string },
+  clock: StepClock,
+  log: (name: string) => string,
+): Promise<void> {
+  await clock.run(`unpack the kernel source (${inputs.source})`, () =>
+    extractSourceTree(inputs.sourceDeb, paths.tree, join(paths.root, "source-deb"), log("unpack-source")),
+  );
+  await clock.run("configure the tree (headers' .config, make olddefconfig)", async () => {
+    configureTree(paths.tree, inputs.headersDir, id.release);
+    await makeOlddefconfig(paths.tree, log("make"));
+  });
+  await clock.run("make -j2 prepare modules_prepare", () => makePrepare(paths.tree, log("make")));
 }
 
 /** Awaits both (so nothing keeps running behind a failure), then throws the first error. */
