@@ -277,23 +277,51 @@ export function applyHunks(original: string, patchText: string, path: string): s
 }
 
 /**
- * The struct or union whose layout a header fix changes ("struct nf_queue_entry"), or
- * undefined: the running kernel's instances of it are already allocated and in use.
+ * The struct or union whose layout a fix changes in a header or C file ("struct
+ * nf_queue_entry"), or undefined: the running kernel's instances of it are already allocated
+ * and in use. Changed lines elsewhere (functions, data, macros) do not matter here.
  */
 export function headerLayoutChange(original: string, patchText: string, path: string): string | undefined {
-  const change = classifyHeaderChange(
-    original,
-    applyHunks(original, patchText, path),
-    changedLines(patchText, path),
-  );
-  return change.kind === "layout" ? change.type : undefined;
+  const patched = applyHunks(original, patchText, path);
+  const lines = changedLines(patchText, path);
+  const bodies = (text: string) => {
+    const stripped = stripComments(text).split("\n");
+    const constructs = scanConstructs(text);
+    const byName = new Map<string, string>();
+    for (const c of constructs) {
+      if (c.kind === "type")
+        byName.set(
+          c.name,
+          stripped
+            .slice(c.first - 1, c.last)
+            .join(" ")
+            .replace(/\s+/g, " "),
+        );
+    }
+    return { constructs, byName };
+  };
+  const [before, after] = [bodies(original), bodies(patched)];
+  const sides: Array<[typeof before, number[]]> = [
+    [before, lines.old],
+    [after, lines.new],
+  ];
+  for (const [side, changed] of sides) {
+    for (const line of changed) {
+      const c = constructAt(side.constructs, line);
+      if (c?.kind !== "type" || c.name === "(anonymous)") continue;
+      const [was, now] = [before.byName.get(c.name), after.byName.get(c.name)];
+      // A type the fix adds or removes has no instances in the running kernel to mismatch.
+      if (was !== undefined && now !== undefined && was !== now) return c.name;
+    }
+  }
+  return undefined;
 }
 
-/** The headers of a fix (existing ones, read from `tree`) that change a struct or union layout. */
+/** The headers and C files of a fix (read from `tree`) that change a struct or union layout. */
 export function headerLayoutChanges(tree: string, fixText: string): Array<{ file: string; type: string }> {
   const found: Array<{ file: string; type: string }> = [];
   for (const file of touchedFiles(fixText)) {
-    if (!file.path.endsWith(".h") || file.created || file.deleted) continue;
+    if (!/\.[ch]$/.test(file.path) || file.created || file.deleted) continue;
     const path = join(tree, file.path);
     if (!existsSync(path)) continue;
     const type = headerLayoutChange(readFileSync(path, "latin1"), fixText, file.path);

@@ -125,29 +125,33 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       steps.push({ name, ms: Date.now() - t0 });
     }
   };
-  // A header fix that changes a struct's layout is refused before anything is compiled: the
-  // object diff sees only the code using the struct, not the instances already in memory.
-  const layouts = headerLayoutChanges(req.paths.tree, readFileSync(req.fixPath, "utf8"));
-  if (layouts.length > 0) {
-    throw new BuildRefusedError(
-      layouts.map(({ file, type }) => ({
-        unit: file,
-        name: type,
-        kind: "unsafe-data",
-        reason: `the fix changes the layout of ${type}, whose instances the running kernel has already allocated and uses with the old layout`,
-        suggestion:
-          "keep the struct unchanged and hold the new state in a shadow variable (include/hotpatch/klp-helpers.h)",
-      })),
-    );
-  }
+  // A fix that changes a struct's layout (in a header or a C file) is refused: the object diff
+  // sees only the code using the struct, not the instances already in memory. Reported with
+  // the front end's and the differ's refusals, which say what else is wrong.
+  const layoutRefusals: BuildRefusalItem[] = headerLayoutChanges(
+    req.paths.tree,
+    readFileSync(req.fixPath, "utf8"),
+  ).map(({ file, type }) => ({
+    unit: file,
+    name: type,
+    kind: "unsafe-data",
+    reason: `the fix changes the layout of ${type}, whose instances the running kernel has already allocated and uses with the old layout`,
+    suggestion:
+      "keep the struct unchanged and hold the new state in a shadow variable (include/hotpatch/klp-helpers.h)",
+  }));
   const inputs = await timed("compile affected units (pristine and patched)", () =>
     prepareBuildInputs(req.paths, fixWithHelpers(req.fixPath)),
   );
   try {
     if (inputs.refusals.length > 0) {
-      throw new BuildRefusedError(
-        inputs.refusals.map((r) => ({ unit: r.file, name: r.file, kind: "unsupported", reason: r.reason })),
-      );
+      // A layout refusal says more about a header than "included by too many units".
+      const laidOut = new Set(layoutRefusals.map((r) => r.unit));
+      throw new BuildRefusedError([
+        ...layoutRefusals,
+        ...inputs.refusals
+          .filter((r) => !laidOut.has(r.file) || !/included by/.test(r.reason))
+          .map((r) => ({ unit: r.file, name: r.file, kind: "unsupported", reason: r.reason })),
+      ]);
     }
     const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
     const diffs = await timed("diff objects", async () =>
@@ -175,7 +179,8 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         suggestion: r.suggestion,
       })),
     );
-    if (refusals.length > 0) throw new BuildRefusedError(refusals);
+    if (refusals.length + layoutRefusals.length > 0)
+      throw new BuildRefusedError([...layoutRefusals, ...refusals]);
     const changing = diffs.filter((d) => d.diff.verdict === "patchable" && included(d.diff).length > 0);
     for (const d of diffs) {
       if (d.callbacks.length > 0 && !changing.includes(d)) {

@@ -38,7 +38,7 @@ test("af_key (CVE-2026-64436): another module's exports (xfrm_algo) are klp relo
   assert.match(verified.checkOutput, /hp_af_key\/af_key patched=1/);
 });
 
-test("a header fix that adds a field to a struct (nf_queue_entry) is refused as unsafe data before compiling", async () => {
+test("a header fix that adds a field to a struct (nf_queue_entry) is refused as unsafe data", async () => {
   // Its users (nf_queue.c, nfnetlink_queue.c, ...) compiled and diffed as changed code: the
   // build once produced a livepatch reading new offsets of entries queued with the old layout.
   const stderr = await buildRefused(
@@ -49,5 +49,4 @@ test("a header fix that adds a field to a struct (nf_queue_entry) is refused as 
     stderr,
     /struct nf_queue_entry: unsafe-data: the fix changes the layout of struct nf_queue_entry/,
   );
-  assert.doesNotMatch(stderr, /compiling/, "refused before any unit is compiled");
 });

@@ -101,3 +101,30 @@ test("a comment inside a struct changes nothing; a changed field type does", () 
     type: "struct x_entry",
   });
 });
+
+test("C files too: a field added to a file-local struct is refused; a struct the fix adds is not", () => {
+  const source = `#include <linux/slab.h>
+
+struct bcm_op {
+\tint ifindex;
+\tspinlock_t bcm_tx_lock;
+};
+
+static int counter = 1;
+
+static int f(struct bcm_op *op)
+{
+\treturn op->ifindex;
+}
+`;
+  const path = "net/can/bcm.c";
+  const head = `--- a/${path}\n+++ b/${path}\n`;
+  const field = `${head}@@ -5,1 +5,2 @@\n \tspinlock_t bcm_tx_lock;\n+\tspinlock_t bcm_rx_update_lock;\n`;
+  assert.equal(headerLayoutChange(source, field, path), "struct bcm_op");
+  const added = `${head}@@ -7,0 +8,4 @@\n+struct bcm_log {\n+\tint type;\n+};\n+\n@@ -8,1 +12,1 @@\n-static int counter = 1;\n+static int counter = 2;\n`;
+  assert.equal(
+    headerLayoutChange(source, added, path),
+    undefined,
+    "new type and a data change (the diff judges that)",
+  );
+});
