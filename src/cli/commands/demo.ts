@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
-import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
-import { buildLivepatch } from "../../klp/generate.ts";
-import { verifyModule } from "../../klp/verify.ts";
+import { DEFAULT_TARGET, parseTargetName, type TargetPaths } from "../../kernel/target-layout.ts";
+import { type BuildReport, buildLivepatch } from "../../klp/generate.ts";
+import { type VerifyReport, verifyModule } from "../../klp/verify.ts";
 import { step } from "../../util/progress.ts";
 import { run } from "../../util/run.ts";
 import { runInTargetVm } from "../../vm/index.ts";
@@ -44,6 +44,47 @@ function keepDir(dir: string): void {
   }
 }
 
+interface DemoReport {
+  build: BuildReport;
+  /** The check on the unfixed kernel: it should fail there. */
+  unfixed: { exitCode: number; output: string };
+  verify: VerifyReport;
+}
+
+/** Compiles the check, builds the fix, runs the check unfixed, then verifies the livepatch. */
+async function runDemo(paths: TargetPaths, fixes: string, work: string): Promise<DemoReport> {
+  const check = join(work, "af_unix-siocatmark");
+  await step("compile the behaviour check (gcc -static)", () =>
+    run("gcc", ["-static", "-O2", "-o", check, join(fixes, "checks", CHECK)], {
+      what: "compiling the check helper",
+    }),
+  );
+  const build = await buildLivepatch({
+    paths,
+    fixPath: join(fixes, FIX),
+    name: "hp_af_unix_siocatmark",
+    replace: true,
+    outPath: join(work, "hp_af_unix_siocatmark.ko"),
+    step,
+  });
+  // The same check on the unfixed kernel first, so the demo shows the behaviour change.
+  const unfixed = await step("run the check on the unfixed kernel", () =>
+    runInTargetVm(paths, { command: [check] }),
+  );
+  const verify = await step("verify in a VM of the target", () =>
+    verifyModule(paths, build.module, { check }),
+  );
+  return { build, unfixed: { exitCode: unfixed.exitCode, output: unfixed.output }, verify };
+}
+
+function renderDemo(r: DemoReport): string {
+  return [
+    renderBuildReport(r.build),
+    `unfixed kernel: ${r.unfixed.output.trim()} (check exit status ${r.unfixed.exitCode})`,
+    renderVerifyReport(r.verify),
+  ].join("\n\n");
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -69,38 +110,10 @@ ${examples("hotpatch demo", "hotpatch demo --keep ./demo-out --json > demo.json"
       );
       const work = options.keep ?? mkdtempSync(join(tmpdir(), "hotpatch-demo-"));
       try {
-        const check = join(work, "af_unix-siocatmark");
-        await step("compile the behaviour check (gcc -static)", () =>
-          run("gcc", ["-static", "-O2", "-o", check, join(fixes, "checks", CHECK)], {
-            what: "compiling the check helper",
-          }),
-        );
-        const build = await buildLivepatch({
-          paths,
-          fixPath: join(fixes, FIX),
-          name: "hp_af_unix_siocatmark",
-          replace: true,
-          outPath: join(work, "hp_af_unix_siocatmark.ko"),
-          step,
-        });
-        if (!options.json) process.stdout.write(`${renderBuildReport(build)}\n\n`);
-        // The same check on the unfixed kernel first, so the demo shows the behaviour change.
-        const unfixed = await step("run the check on the unfixed kernel", () =>
-          runInTargetVm(paths, { command: [check] }),
-        );
-        if (!options.json)
-          process.stdout.write(
-            `unfixed kernel: ${unfixed.output.trim()} (check exit status ${unfixed.exitCode})\n\n`,
-          );
-        const verify = await step("verify in a VM of the target", () =>
-          verifyModule(paths, build.module, { check }),
-        );
-        emit(
-          options,
-          { build, unfixed: { exitCode: unfixed.exitCode, output: unfixed.output }, verify },
-          (r) => renderVerifyReport(r.verify),
-        );
-        if (!verify.ok) throw new UserError(`the demo livepatch failed verification: ${verify.failure}`);
+        const report = await runDemo(paths, fixes, work);
+        emit(options, report, renderDemo);
+        if (!report.verify.ok)
+          throw new UserError(`the demo livepatch failed verification: ${report.verify.failure}`);
       } finally {
         if (!options.keep) rmSync(work, { recursive: true, force: true });
       }
