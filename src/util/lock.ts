@@ -39,10 +39,14 @@ function tryTake(lockPath: string): boolean {
 
 const CACHE_HINT = "set HOTPATCH_CACHE to a directory this user can write";
 
-const DENIED: Record<string, string> = {
+/** Why a lock file cannot be created, by errno, when the cause is the path, not hotpatch. */
+const CANNOT_CREATE: Record<string, string> = {
   EACCES: "permission denied",
   EPERM: "permission denied",
   EROFS: "the filesystem is read-only",
+  ENOTDIR: "a part of its path is not a directory",
+  EEXIST: "a part of its path is not a directory", // mkdir of a name that is a file
+  ENOSPC: "no space left on the device",
 };
 
 /**
@@ -54,7 +58,7 @@ function tryTakeOrExplain(lockPath: string, what: string, hint: string | undefin
     mkdirSync(dirname(lockPath), { recursive: true });
     return tryTake(lockPath);
   } catch (error) {
-    const why = DENIED[(error as NodeJS.ErrnoException).code ?? ""];
+    const why = CANNOT_CREATE[(error as NodeJS.ErrnoException).code ?? ""];
     if (!why) throw error;
     const fix = hint ?? (lockPath.startsWith(cacheRoot()) ? CACHE_HINT : undefined);
     throw new UserError(`cannot take the lock on ${what} (${lockPath}): ${why}${fix ? `; ${fix}` : ""}.`);

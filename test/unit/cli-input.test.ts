@@ -126,3 +126,11 @@ test("a user who cannot write the cache or /run is told why and what to do", { s
     );
   }
 });
+
+test("a HOTPATCH_CACHE that is a file is one sentence naming the lock and the fix", async () => {
+  const result = await hotpatch(["target", "prepare"], { env: { HOTPATCH_CACHE: aFile } });
+  assertUserError(
+    result,
+    /^cannot take the lock on target debian:6\.1\.0-50-amd64 \(.*\): a part of its path is not a directory; set HOTPATCH_CACHE to a directory this user can write\.$/,
+  );
+});
