@@ -5,6 +5,7 @@
 //   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
 // and of modules: /sys/module/<name>/{refcnt,taint,holders/}. 6.1 has no `replace` file.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import { livepatchDir, moduleDir, patchDir, type RuntimeEnv } from "./env.ts";
 
@@ -124,8 +125,9 @@ export function readLivepatchModules(env: RuntimeEnv): LoadedModule[] {
     .filter((m): m is LoadedModule => m !== null);
 }
 
+/** The running kernel's release; uname(2) when procfs cannot be read (never an empty name). */
 export function readRelease(env: RuntimeEnv): string {
-  return readText(join(env.proc, "sys", "kernel", "osrelease")) ?? "";
+  return readText(join(env.proc, "sys", "kernel", "osrelease")) || release();
 }
 
 export function readCmdline(env: RuntimeEnv): string {

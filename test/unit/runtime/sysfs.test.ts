@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Parsing the 6.1 livepatch sysfs layout, module state, tasks and taint from a fake tree.
 import assert from "node:assert/strict";
+import { release } from "node:os";
 import { test } from "node:test";
+import { runtimeEnv } from "../../../src/runtime/env.ts";
 import { readStatus } from "../../../src/runtime/status.ts";
-import { parseFunctionDir, readLivepatchModules, readPatches } from "../../../src/runtime/sysfs.ts";
+import {
+  parseFunctionDir,
+  readLivepatchModules,
+  readPatches,
+  readRelease,
+} from "../../../src/runtime/sysfs.ts";
 import { decodeTaint } from "../../../src/runtime/taint.ts";
 import { parseStack, pendingTasks } from "../../../src/runtime/tasks.ts";
 import { FakeSystem } from "./fake-system.ts";
@@ -94,4 +101,9 @@ test("kernel stacks parse to function names; pending tasks are those not in the 
     pendingTasks(sys.env, 0).map((t) => t.pid),
     [1],
   );
+});
+
+test("the release comes from procfs, and from uname when procfs cannot be read (never empty)", () => {
+  assert.equal(readRelease(new FakeSystem("6.1.0-77-amd64").env), "6.1.0-77-amd64");
+  assert.equal(readRelease(runtimeEnv({ proc: "/nonexistent" })), release());
 });
