@@ -14,8 +14,8 @@ import { UserError } from "../../../src/errors/user-error.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { runInTargetVm } from "../../../src/vm/index.ts";
 import { hotpatch, hotpatchBin, repoRoot } from "../../helpers/cli.ts";
+import { isAlive, qemuChildrenOf } from "../../helpers/processes.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { isAlive, qemuChildrenOf } from "./processes.ts";
 
 let target: TargetPaths;
 const scratch = mkdtempSync(join(tmpdir(), "hotpatch-vm-it-"));

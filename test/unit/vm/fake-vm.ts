@@ -36,20 +36,6 @@ export function makeFakeVm(mode: string): FakeVm {
   return { dir, pidFile, env, options: { vmlinuz, modulesDir, release: "0.0.0-fake" } };
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie is dead for our purposes.
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

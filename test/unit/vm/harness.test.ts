@@ -10,7 +10,8 @@ import { after, test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { runInVm } from "../../../src/vm/index.ts";
 import { liveVmCount } from "../../../src/vm/reaper.ts";
-import { alive, type FakeVm, makeFakeVm, readPid, waitFor } from "./fake-vm.ts";
+import { isAlive } from "../../helpers/processes.ts";
+import { type FakeVm, makeFakeVm, readPid, waitFor } from "./fake-vm.ts";
 
 const made: FakeVm[] = [];
 after(() => {
@@ -36,7 +37,7 @@ async function withFake<T>(mode: string, work: (vm: FakeVm) => Promise<T>): Prom
 function assertQemuGone(vm: FakeVm): void {
   const pid = readPid(vm.pidFile);
   assert.ok(pid, "the fake QEMU ran");
-  assert.equal(alive(pid), false, `QEMU ${pid} is still running`);
+  assert.equal(isAlive(pid), false, `QEMU ${pid} is still running`);
   assert.equal(liveVmCount(), 0);
 }
 
@@ -135,10 +136,10 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
       child.on("exit", (_code, sig) => resolve(sig)),
     );
     const qemuPid = await waitFor(() => readPid(vm.pidFile));
-    assert.ok(alive(qemuPid));
+    assert.ok(isAlive(qemuPid));
     child.kill(signal);
     assert.equal(await exited, signal, "the process dies of the signal it got");
-    await waitFor(() => (alive(qemuPid) ? undefined : true), 5_000);
+    await waitFor(() => (isAlive(qemuPid) ? undefined : true), 5_000);
     if (signal !== "SIGKILL") {
       // The handlers also removed the run's scratch directory (the fake QEMU was given it).
       const runDir = readFileSync(`${vm.pidFile}.rundir`, "utf8");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Finding QEMU processes by parent, to check that none outlives the run that started it.
+// Processes seen through /proc, for the VM tests (real and fake QEMU): is a pid alive, and
+// which QEMU processes a run left behind.
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Pids of live (non-zombie) qemu-system processes whose parent is `parentPid`. */
@@ -22,10 +23,11 @@ export function qemuChildrenOf(parentPid: number): number[] {
   return found;
 }
 
+/** Whether `pid` runs: a zombie (exited, not yet reaped) counts as dead. */
 export function isAlive(pid: number): boolean {
   try {
     return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
   } catch {
-    return false;
+    return false; // no such process
   }
 }
