@@ -7,17 +7,13 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from "
 import { join } from "node:path";
 import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import type { VmOptions } from "../vm/types.ts";
 
 /** The part of the VM interface (src/vm/index.ts) this step uses. */
-export interface KallsymsVmRequest {
-  vmlinuz: string;
-  modulesDir: string;
-  release: string;
-  command: string[];
-  extraCmdline?: string[];
-  writableDir?: string;
-  timeoutSec?: number;
-}
+export type KallsymsVmRequest = Pick<
+  VmOptions,
+  "vmlinuz" | "modulesDir" | "release" | "command" | "extraCmdline" | "writableDir" | "timeoutSec"
+>;
 export type KallsymsVmRunner = (options: KallsymsVmRequest) => Promise<{ exitCode: number; output: string }>;
 
 export interface KallsymsSummary {
