@@ -14,11 +14,18 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function hotpatch(
-  args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<CliResult> {
-  const result = await execa(process.execPath, [hotpatchBin, ...args], {
+export interface CliOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Run as user and group nobody (setpriv; the tests run as root), as a non-root operator would. */
+  asNobody?: boolean;
+}
+
+const NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"];
+
+export async function hotpatch(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const argv = [...(options.asNobody ? NOBODY : []), process.execPath, hotpatchBin, ...args];
+  const result = await execa(argv[0] as string, argv.slice(1), {
     reject: false,
     env: options.env,
     timeout: options.timeoutMs,

@@ -8,8 +8,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { execa } from "execa";
-import { assertUserError, type CliResult, hotpatch, hotpatchBin, sharedDir } from "../helpers/cli.ts";
+import { assertUserError, hotpatch, sharedDir } from "../helpers/cli.ts";
 import { fakeKo, RELEASE, VERMAGIC } from "./runtime/fake-ko.ts";
 import { FakeSystem } from "./runtime/fake-system.ts";
 
@@ -96,22 +95,11 @@ test("load --all: a stored patch that does not load is a sentence on stderr and 
   assert.equal(result.stderr, "hotpatch: 1 installed patch did not load: lp_broken.");
 });
 
-/** The CLI as user nobody (setpriv), as a non-root operator would run it. */
-async function asNobody(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const setpriv = ["--reuid", "65534", "--regid", "65534", "--clear-groups"];
-  const r = await execa("setpriv", [...setpriv, process.execPath, hotpatchBin, ...args], {
-    reject: false,
-    env,
-    stdin: "ignore",
-  });
-  return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
-}
-
 const notRoot = process.getuid?.() !== 0 ? "needs root to switch to user nobody" : false;
 
 test("a user who cannot write the cache or /run is told why and what to do", { skip: notRoot }, async () => {
   assertUserError(
-    await asNobody(["target", "prepare"], { HOTPATCH_CACHE: cache }),
+    await hotpatch(["target", "prepare"], { env: { HOTPATCH_CACHE: cache }, asNobody: true }),
     /^cannot take the lock on target debian:6\.1\.0-50-amd64 \(.*\): permission denied; set HOTPATCH_CACHE to a directory this user can write\.$/,
   );
   const sys = new FakeSystem();
@@ -121,7 +109,7 @@ test("a user who cannot write the cache or /run is told why and what to do", { s
     ["unload", "lp_nobody"],
   ]) {
     assertUserError(
-      await asNobody(args, sys.cliEnv()),
+      await hotpatch(args, { env: sys.cliEnv(), asNobody: true }),
       /^cannot take the lock on livepatch state \(.*\): permission denied; run hotpatch as root\.$/,
     );
   }
