@@ -277,6 +277,22 @@ export function applyHunks(original: string, patchText: string, path: string): s
 }
 
 /**
+ * One spelling for C types that have the same layout, so that respelling a field ("unsigned" to
+ * "unsigned int", "__u32" to "u32", adding a sparse annotation such as __rcu) is not taken for
+ * a layout change.
+ */
+function canonicalSpelling(body: string): string {
+  return body
+    .replace(/\b(?:__rcu|__user|__iomem|__percpu|__force|__kernel|__data_racy)\b/g, " ")
+    .replace(/\bunsigned(?!\s*(?:int|char|short|long)\b)/g, "unsigned int")
+    .replace(/\b(short|long)\s+int\b/g, "$1")
+    .replace(/\b__([us](?:8|16|32|64))\b/g, "$1")
+    .replace(/\buint(8|16|32|64)_t\b/g, "u$1")
+    .replace(/\bint(8|16|32|64)_t\b/g, "s$1")
+    .replace(/\s+/g, " ");
+}
+
+/**
  * The struct or union whose layout a fix changes in a header or C file ("struct
  * nf_queue_entry"), or undefined: the running kernel's instances of it are already allocated
  * and in use. Changed lines elsewhere (functions, data, macros) do not matter here.
@@ -295,7 +311,8 @@ export function headerLayoutChange(original: string, patchText: string, path: st
           stripped
             .slice(c.first - 1, c.last)
             .join(" ")
-            .replace(/\s+/g, " "),
+            .replace(/\s+/g, " ")
+            .replace(/.*/s, canonicalSpelling),
         );
     }
     return { constructs, byName };

@@ -128,3 +128,13 @@ static int f(struct bcm_op *op)
     "new type and a data change (the diff judges that)",
   );
 });
+
+test("respelling a field's type with the same layout is not a layout change (kernel/audit_tree.c)", () => {
+  const source =
+    "struct audit_chunk {\n\tint count;\n\tstruct audit_node {\n\t\tunsigned index;\n\t} owners[];\n};\n";
+  const path = "kernel/audit_tree.c";
+  const respelled = `--- a/${path}\n+++ b/${path}\n@@ -3,3 +3,3 @@\n \tstruct audit_node {\n-\t\tunsigned index;\n+\t\tunsigned int index;\n \t} owners[];\n`;
+  assert.equal(headerLayoutChange(source, respelled, path), undefined);
+  const widened = `--- a/${path}\n+++ b/${path}\n@@ -3,3 +3,3 @@\n \tstruct audit_node {\n-\t\tunsigned index;\n+\t\tunsigned long index;\n \t} owners[];\n`;
+  assert.equal(headerLayoutChange(source, widened, path), "struct audit_chunk");
+});
