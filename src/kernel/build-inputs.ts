@@ -11,6 +11,7 @@ import type { BuildInputs, BuildRefusal, PrepareBuildInputsOptions, UnitBuild } 
 import { compilePatched, compilePristine, hasFtrace, objectCacheDir } from "./compile.ts";
 import { applyFix, createScratchView, readFix, type TouchedFile } from "./fix.ts";
 import { changedHeaderInlines, usersOfInlines } from "./header-inlines.ts";
+import { headerCodeNames } from "./header-scope.ts";
 import { headerUsers, loadIncludeIndex } from "./includes.ts";
 import { loadKallsyms } from "./kallsyms.ts";
 import { moduleKallsyms } from "./match.ts";
@@ -128,12 +129,19 @@ function planUnits(paths: TargetPaths, touched: TouchedFile[], fixText: string):
     const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
     let users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
     // Only static inline bodies changed: the units that can call them are enough.
+    // Also new inlines, macros and prototypes (header-scope.ts); none named: nothing sees it.
     const inlines =
-      users.length > MAX_HEADER_UNITS ? changedHeaderInlines(paths.tree, file.path, fixText) : undefined;
+      users.length > MAX_HEADER_UNITS
+        ? (changedHeaderInlines(paths.tree, file.path, fixText) ??
+          headerCodeNames(paths.tree, file.path, fixText))
+        : undefined;
     if (inlines) {
-      const narrowed = usersOfInlines(paths.tree, index, file.path, users, inlines);
+      const narrowed =
+        inlines.length === 0 ? [] : usersOfInlines(paths.tree, index, file.path, users, inlines);
       notes.push(
-        `${file.path}: the fix changes only the static inline function(s) ${inlines.join(", ")}; of the ${users.length} files including it, ${narrowed.length} name them or include a header that does`,
+        inlines.length === 0
+          ? `${file.path}: the fix changes only declarations or comments there: none of the ${users.length} files including it changes`
+          : `${file.path}: the fix changes only the static inline function(s) or macro(s) ${inlines.join(", ")}; of the ${users.length} files including it, ${narrowed.length} name them or include a header that does`,
       );
       users = narrowed;
     }

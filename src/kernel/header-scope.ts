@@ -346,3 +346,20 @@ export function headerLayoutChanges(tree: string, fixText: string): Array<{ file
   }
   return found;
 }
+
+/**
+ * The code names (inline functions, macros) a header fix changes or adds, when that is all it
+ * changes (besides prototypes and comments), or undefined. An empty list: no existing code
+ * can see the change (a new prototype, a new inline nothing in the tree calls yet).
+ */
+export function headerCodeNames(tree: string, header: string, fixText: string): string[] | undefined {
+  const path = join(tree, header);
+  if (!existsSync(path)) return undefined;
+  const original = readFileSync(path, "latin1");
+  const change = classifyHeaderChange(
+    original,
+    applyHunks(original, fixText, header),
+    changedLines(fixText, header),
+  );
+  return change.kind === "code" ? change.names : undefined;
+}

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { buildFix, buildRefused, checksDir, fixesDir, verifyOk } from "./helpers.ts";
+import { buildFix, buildRefused, CLEAN_DMESG, checksDir, fixesDir, verifyOk } from "./helpers.ts";
 
 let target: TargetPaths;
 const scratch = mkdtempSync(join(tmpdir(), "hotpatch-real-net-"));
@@ -49,4 +49,21 @@ test("a header fix that adds a field to a struct (nf_queue_entry) is refused as 
     stderr,
     /struct nf_queue_entry: unsafe-data: the fix changes the layout of struct nf_queue_entry/,
   );
+});
+
+test("igmp (CVE-2026-72323, CVE-2026-64423) with a new inline in include/linux/inetdevice.h (610 includers): only igmp.c is built", async () => {
+  // The header part adds in_dev_hold_safe(); no existing unit calls it, so the header alone
+  // rebuilds nothing (it was refused as "included by 610 source files").
+  const ko = join(scratch, "igmp.ko");
+  const r = await buildFix(join(fixesDir, "igmp-timer-ref-inetdevice-new-inline.patch"), ko);
+  const notes = (r as unknown as { notes: string[] }).notes;
+  assert.ok(
+    notes.some((n) =>
+      /inetdevice\.h: .*in_dev_hold_safe; of the \d+ files including it, 0 name them/.test(n),
+    ),
+    notes.join("\n"),
+  );
+  assert.deepEqual(r.objects, ["vmlinux"]);
+  assert.ok(r.functions.some((f) => f.name === "ip_mc_destroy_dev" && f.status === "changed"));
+  await verifyOk(ko, CLEAN_DMESG);
 });

@@ -138,3 +138,10 @@ test("respelling a field's type with the same layout is not a layout change (ker
   const widened = `--- a/${path}\n+++ b/${path}\n@@ -3,3 +3,3 @@\n \tstruct audit_node {\n-\t\tunsigned index;\n+\t\tunsigned long index;\n \t} owners[];\n`;
   assert.equal(headerLayoutChange(source, widened, path), "struct audit_chunk");
 });
+
+test("a new inline function in a header is named (only units that call it can see it)", () => {
+  const change = classify(
+    "@@ -27,0 +28,5 @@\n+\n+static inline bool x_hold_safe(struct x_entry *e)\n+{\n+\treturn e->id != 0;\n+}\n",
+  );
+  assert.deepEqual(change, { kind: "code", names: ["x_hold_safe"] });
+});
