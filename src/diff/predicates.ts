@@ -170,6 +170,23 @@ export function isIgnoredSection(name: string): boolean {
   );
 }
 
+const EXT4_LINE_CALLEES = new Set([
+  "__ext4_error",
+  "__ext4_error_inode",
+  "__ext4_error_file",
+  "__ext4_std_error",
+  "__ext4_warning",
+  "__ext4_warning_inode",
+  "__ext4_grp_locked_error",
+  "__ext4_journal_get_write_access",
+  "__ext4_journal_get_create_access",
+  "__ext4_handle_dirty_metadata",
+  "__ext4_forget",
+  "__ext4_journal_start_sb",
+  "__ext4_journal_start_reserved",
+  "__ext4_journal_stop",
+]);
+
 /** Calls that take a `__LINE__` argument: a change of only that immediate is not a change. */
 export function isLineMacroCallee(name: string): boolean {
   return (
@@ -185,6 +202,8 @@ export function isLineMacroCallee(name: string): boolean {
     name === "__btrfs_abort_transaction" ||
     name === "__btrfs_handle_fs_error" ||
     name === "__btrfs_panic" ||
+    // ext4's error and journal helpers take __LINE__ as their 2nd or 3rd argument.
+    EXT4_LINE_CALLEES.has(name) ||
     name === "__WARN_printf" ||
     name === "rcu_read_lock_held"
   );

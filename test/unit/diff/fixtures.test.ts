@@ -115,6 +115,15 @@ test("WARN line shift: no change, ignored with the reason", async () => {
   assert.match(r.ignored[0]?.reason ?? "", /__LINE__/);
 });
 
+test("ext4 error/journal helper line shift: no change, ignored with the reason", async () => {
+  const r = await diffCase("fs-error-line-shift");
+  assert.equal(r.verdict, "no-change");
+  assert.deepEqual(
+    r.ignored.map((i) => i.name),
+    ["check_inode"],
+  );
+});
+
 test("changed initialised global data: refused as unsafe-data with a suggestion", async () => {
   const r = await diffCase("data-changed");
   assert.equal(r.verdict, "refused");
