@@ -116,7 +116,12 @@ test("a guest panic is reported as a panic with the console's last lines", async
         error.message,
         /The guest kernel panicked: .*Kernel panic - not syncing: sysrq triggered crash/,
       );
-      assert.ok(error.details.some((line) => line.includes("sysrq")));
+      // The tail of the oops: its end marker, not a given frame (how many unreliable '?' frames
+      // the trace holds varies, and with it which frames fall within the last lines).
+      assert.ok(
+        error.details.some((line) => /<\/TASK>|Kernel Offset/.test(line)),
+        error.details.join("\n"),
+      );
       assert.ok(error.details.length >= 20 && error.details.length <= 31);
       return true;
     },
