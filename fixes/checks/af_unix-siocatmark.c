@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Exit 0 when SIOCATMARK on an AF_UNIX datagram socket is refused (the fix is live),
  * 1 when it succeeds (unfixed kernel), 2 on setup errors. */
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Behaviour check for the binfmt_misc flag-delimiter fix (corpus 12). $1: the target's
 # lib/modules/<release> directory. binfmt_misc is loaded after the livepatch, so this also
 # proves the patch reaches a module loaded later. Exit 0 when the register line that uses a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Loads a module of the target and, first, the modules it depends on (read with modinfo from
 # the .ko files; the target's image ships no modules.dep), from the modules directory ($1).
 # Then it checks that the livepatch $3 patched that module: the kernel applied the patch's

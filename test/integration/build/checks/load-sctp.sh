@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Loads sctp and its dependencies from the target's modules directory ($1), then runs the
 # given check program ($2). Used after the livepatch is loaded, so the patch must reach a
 # module that arrives later (klp_module_coming applies its module-specific relocations).

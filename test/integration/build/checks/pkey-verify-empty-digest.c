@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Behaviour check for the rsa-pkcs1pad empty-digest fix (corpus 25): load an RSA X.509
  * certificate (argv[1], DER) as an asymmetric key and ask the kernel to verify a signature
  * against a 0-byte digest (keyctl KEYCTL_PKEY_VERIFY). Both kernels refuse it; the unfixed one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Behaviour check for the sctp auth_chunk_list capacity fix (corpus 15): with
  * net.sctp.auth_enable=1, add distinct chunk types with setsockopt(SCTP_AUTH_CHUNK). The list
  * holds SCTP_AUTH_MAX_CHUNKS (16) entries: the fixed kernel refuses the 17th with EINVAL, the
