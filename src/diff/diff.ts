@@ -34,7 +34,7 @@ import type {
   SymbolReference,
 } from "./types.ts";
 import { type FuncUnit, functionUnits, rootOf } from "./units.ts";
-import { initCode, noFentry, orphanChange, orphanConstant, unsafeData } from "./verdicts.ts";
+import { changedOpsTable, initCode, noFentry, orphanChange, orphanConstant, unsafeData } from "./verdicts.ts";
 
 export function diffViews(
   origObj: DiffObject,
@@ -115,6 +115,10 @@ export function diffViews(
     if (result.kind !== "changed") continue;
     if (isWritable(p.section) || isWritable(o.section)) {
       refused.push(unsafeData(o.name, result.detail, p.section.name));
+      continue;
+    }
+    if (holdsFunctionPointers(p)) {
+      refused.push(changedOpsTable(o.name, result.detail, p.section.name));
       continue;
     }
     changedConsts.add(p);
@@ -273,6 +277,23 @@ export function diffViews(
     warnings,
     stats: { origFunctions: orig.funcs.length, patchedFunctions: patched.funcs.length, compared },
   };
+}
+
+/**
+ * A read-only object with function pointers: an ops table (super_operations, file_operations,
+ * ...). Its address is stored in objects the running kernel already holds (sb->s_op, f_op), so
+ * a new copy would reach only objects created after the patch.
+ */
+function holdsFunctionPointers(sym: DSymbol): boolean {
+  const sec = sym.section;
+  if (!sec) return false;
+  for (const r of sec.relocs) {
+    if (r.offset < sym.value || r.offset >= sym.value + sym.size) continue;
+    const t = resolveTarget(sec, r);
+    if (t.kind === "symbol" && t.sym.type === STT_FUNC) return true;
+    if (t.kind === "anon" && isText(t.sec)) return true;
+  }
+  return false;
 }
 
 /** patched object symbol -> functions whose code references it */

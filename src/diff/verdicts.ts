@@ -25,6 +25,16 @@ export function orphanConstant(name: string, detail: string): Refusal {
   };
 }
 
+export function changedOpsTable(name: string, detail: string, section: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `ops table ${name} (${section}) changed: ${detail}; objects the running kernel already created point to its copy of the table (e.g. sb->s_op, file->f_op) and would keep the old functions, while new ones would get the patch's copy`,
+    suggestion:
+      "patch the functions the table points to instead of the table (a new member needs a callback that updates existing objects, or cannot be live-patched)",
+  };
+}
+
 export function initCode(name: string, section: string): Refusal {
   return {
     kind: "init-code",

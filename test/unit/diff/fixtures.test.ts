@@ -177,6 +177,16 @@ test(".modinfo strings renumbered: module metadata, never refused as changed dat
   assert.deepEqual(names(r, "changed"), ["credits"]);
 });
 
+test("ops table that gains a member: refused as unsafe-data (existing objects keep the old table)", async () => {
+  const r = await diffCase("ops-table-member");
+  assert.equal(r.verdict, "refused");
+  assert.deepEqual(
+    r.refused.map((x) => [x.kind, x.name]),
+    [["unsafe-data", "my_ops"]],
+  );
+  assert.match(r.refused[0]?.reason ?? "", /ops table/);
+});
+
 test("rodata constant: a changed const table travels with its users, a new one is carried", async () => {
   const r = await diffCase("rodata-constant");
   assert.equal(r.verdict, "patchable");
