@@ -20,6 +20,8 @@ import {
   referencesTo,
   removeSection,
   removeSections,
+  removeSymbol,
+  removeSymbols,
   renameSection,
   renameSymbol,
   renumber,
@@ -230,6 +232,28 @@ describe("elf: compiled fixtures", () => {
     assert.equal(back.sectionByName(".text.add"), undefined);
     assert.deepEqual(symbolic(back, ".text.name_of"), expectNameOf);
     firstLocalsThenGlobals(back);
+  });
+
+  it("removes symbols nothing refers to, and refuses one a relocation or group still uses", () => {
+    const obj = readElf(readFileSync(basic));
+    const shared = obj.symbolByName("shared_value");
+    const signature = obj.symbolByName("grouped_sig");
+    assert.ok(shared && signature);
+    // exported() reads shared_value: its relocation would lose its symbol.
+    assert.throws(() => removeSymbol(obj, shared), /cannot remove symbol 'shared_value': relocation at/);
+    assert.throws(() => removeSymbol(obj, signature), /it is the signature of group/);
+    const unused = addSymbol(obj, {
+      name: "unused_extern",
+      bind: STB.GLOBAL,
+      type: STT.NOTYPE,
+      section: SHN.UNDEF,
+    });
+    const count = obj.symbols.length;
+    removeSymbols(obj, [unused]);
+    assert.equal(obj.symbols.length, count - 1);
+    const back = writeAndCheck(obj, "fewer-symbols.o");
+    assert.equal(back.symbolByName("unused_extern"), undefined);
+    assert.ok(back.symbolByName("shared_value"));
   });
 
   it("clears a link whose section was dropped instead of keeping a stale index", () => {
