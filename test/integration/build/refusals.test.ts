@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { hotpatch } from "../../helpers/cli.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { buildRefused, corpusDir, fixesDir } from "./helpers.ts";
+import { buildRefused, corpusDir, fixesDir, TARGET } from "./helpers.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "hotpatch-refuse-it-"));
 before(async () => {
@@ -20,6 +21,21 @@ test("a struct that gains a field (dentry_stat) is refused as unsafe data with i
   const stderr = await buildRefused(join(fixesDir, "dentry-stat-layout.patch"), join(scratch, "x.ko"));
   assert.match(stderr, /dentry_stat: unsafe-data: .*size 48 -> 56/);
   assert.match(stderr, /shadow variables/);
+});
+
+test("with --json a refusal is a document on stdout and still the sentence and reasons on stderr", async () => {
+  const r = await hotpatch([
+    "build",
+    "--target",
+    TARGET,
+    join(fixesDir, "dentry-stat-layout.patch"),
+    "--json",
+  ]);
+  assert.equal(r.exitCode, 2);
+  const doc = JSON.parse(r.stdout) as { refused: Array<{ name: string; kind: string }> };
+  assert.ok(doc.refused.some((x) => x.name === "dentry_stat" && x.kind === "unsafe-data"));
+  assert.match(r.stderr, /hotpatch: the fix cannot be live-patched safely \(\d+ refusals?\)\./);
+  assert.match(r.stderr, /dentry_stat: unsafe-data: /);
 });
 
 test("corpus 24 (ctl_table initialiser change) is refused with a data reason", async () => {
