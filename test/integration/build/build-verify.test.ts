@@ -54,10 +54,12 @@ test("corpus 01 (af_unix SIOCATMARK): builds, and the VM shows datagram sockets 
 test("verify fails, naming the step, when the check fails", async () => {
   const ko = join(scratch, "fix01-again.ko");
   await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), ko);
-  const { exitCode, report } = await verify(ko, "grep -q never-there /proc/cmdline");
+  const { exitCode, report, stderr } = await verify(ko, "grep -q never-there /proc/cmdline");
   assert.notEqual(exitCode, 0);
   assert.equal(report.ok, false);
   assert.match(report.failure ?? "", /step 'check' failed/);
+  // --json puts the report on stdout; the reason is still one sentence on stderr.
+  assert.match(stderr, /hotpatch: verification of \S+ failed: step 'check' failed/);
 });
 
 test("the cmdline sample as a source diff: non-exported saved_command_line through a klp relocation", async () => {
