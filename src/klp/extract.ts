@@ -144,7 +144,9 @@ export function extractPatchObject(req: ExtractRequest): ExtractResult {
   };
   drain();
   const notes: string[] = [];
-  filterSpecialSections(obj, text, kept, handle, notes);
+  filterSpecialSections(obj, text, kept, handle, notes, (sec, rels) =>
+    leftOutModuleKey(sec, rels, req.policy),
+  );
   drain();
 
   const externals = new Map<string, ElfSymbol>();
@@ -194,6 +196,37 @@ function refuseLateSpecialReferences(obj: ElfObject, repoints: Repoint[]): void 
   }
 }
 
+/**
+ * Entries of a module's keys that can be left out instead of refusing the fix (the kernel
+ * would initialise them before the module's klp relocations are written; see
+ * refuseLateSpecialReferences):
+ * - a tracepoint's jump label (`__tracepoint_X`, default off): the branch is compiled as a
+ *   no-op that only enabling the tracepoint turns into a jump, so the patched function stays
+ *   correct with that tracepoint silent;
+ * - a static call site (`__SCK__X`): the compiled call goes to the static call's trampoline,
+ *   which always jumps to the current target; the site only misses being inlined.
+ * Returns the note to report when the entry is left out, else undefined.
+ */
+function leftOutModuleKey(sec: Section, rels: Relocation[], policy: ReferencePolicy): string | undefined {
+  const prefix =
+    sec.name === "__jump_table" ? "__tracepoint_" : sec.name === ".static_call_sites" ? "__SCK__" : "";
+  if (!prefix) return undefined;
+  const key = rels.find((r) => r.symbol.name.startsWith(prefix));
+  if (!key || key.symbol.section !== SHN.UNDEF) return undefined;
+  if (prefix === "__tracepoint_" && (key.addend & 1n) !== 0n) return undefined; // a default-on branch
+  let target: KernelTarget;
+  try {
+    target = policy.resolve(key.symbol);
+  } catch {
+    return undefined;
+  }
+  if (target.kind !== "klp" || target.objName === "vmlinux") return undefined;
+  const name = key.symbol.name.slice(prefix.length);
+  return prefix === "__tracepoint_"
+    ? `tracepoint ${name} of module ${target.objName} does not fire from the patched functions (its jump label cannot be set up before the module's symbols are resolved)`
+    : `static call ${name} of module ${target.objName} goes through its trampoline from the patched functions (not inlined)`;
+}
+
 /** Keeps, in each special section, only the entries that point into included functions. */
 function filterSpecialSections(
   obj: ElfObject,
@@ -201,6 +234,7 @@ function filterSpecialSections(
   kept: Set<Section>,
   handle: (rel: Relocation) => void,
   notes: string[],
+  leaveOut: (sec: Section, rels: Relocation[]) => string | undefined = () => undefined,
 ): void {
   const replacementRanges: Array<[bigint, bigint]> = [];
   let orcIndices: number[] | null = null;
@@ -215,8 +249,13 @@ function filterSpecialSections(
     }
     const keptEntries: number[] = [];
     for (const [i, rels] of [...byEntry.entries()].sort((a, b) => a[0] - b[0])) {
-      if (rels.some((r) => r.symbol.definedIn !== null && text.has(r.symbol.definedIn as Section)))
-        keptEntries.push(i);
+      if (!rels.some((r) => r.symbol.definedIn !== null && text.has(r.symbol.definedIn as Section))) continue;
+      const why = leaveOut(sec, rels);
+      if (why) {
+        if (!notes.includes(why)) notes.push(why);
+        continue;
+      }
+      keptEntries.push(i);
     }
     if (keptEntries.length === 0) continue;
     const data = new Uint8Array(keptEntries.length * size);

@@ -67,3 +67,23 @@ test("igmp (CVE-2026-72323, CVE-2026-64423) with a new inline in include/linux/i
   assert.ok(r.functions.some((f) => f.name === "ip_mc_destroy_dev" && f.status === "changed"));
   await verifyOk(ko, CLEAN_DMESG);
 });
+
+test("openvswitch actions.c fixes: the module's own tracepoint in a patched function is left silent instead of refusing the fix", async () => {
+  // do_execute_actions() holds trace_ovs_do_execute_action(): a jump label and a static call
+  // site on keys of module openvswitch, which the kernel sets up before the module's klp
+  // relocations exist. The build refused the fix; now it leaves those two entries out.
+  const ko = join(scratch, "ovs.ko");
+  const r = await buildFix(join(fixesDir, "openvswitch-actions-module-tracepoint.patch"), ko, [
+    "--name",
+    "hp_ovs_actions",
+  ]);
+  assert.deepEqual(r.objects, ["openvswitch"]);
+  const notes = (r as unknown as { notes: string[] }).notes;
+  assert.ok(
+    notes.some((n) => /tracepoint ovs_do_execute_action of module openvswitch does not fire/.test(n)),
+  );
+  assert.ok(notes.some((n) => /static call tp_func_ovs_do_execute_action .* trampoline/.test(n)));
+  const check = `bash ${join(checksDir, "load-module.sh")} ${target.modulesDir} openvswitch hp_ovs_actions && ${CLEAN_DMESG}`;
+  const verified = await verifyOk(ko, check);
+  assert.match(verified.checkOutput, /hp_ovs_actions\/openvswitch patched=1/);
+});

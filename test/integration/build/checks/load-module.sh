@@ -1,22 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Loads a module of the target and, first, the modules it depends on (read with modinfo from
-# the .ko files; the target's image ships no modules.dep), from the modules directory ($1).
+# the .ko files, with their "softdep pre:" modules; the target's image ships no modules.dep),
+# from the modules directory ($1).
 # Then it checks that the livepatch $3 patched that module: the kernel applied the patch's
 # relocations for it when it arrived (klp_module_coming), and /sys says "patched".
 # Usage: load-module.sh MODULES_DIR MODULE_NAME PATCH_NAME
 set -u
 dir=$1 name=$2 patch=$3
 declare -A done_
+all=$(find "$dir/kernel" -name '*.ko') # one walk: find is slow in an emulated guest
 load() {
 	local m=${1//-/_}
 	[ -n "${done_[$m]:-}" ] && return 0
 	done_[$m]=1
 	[ -d "/sys/module/$m" ] && return 0
 	local ko
-	ko=$(find "$dir/kernel" -name "$m.ko" -o -name "${m//_/-}.ko" | head -1)
+	# A softdep names a crypto algorithm (crc32c): its generic implementation is the module.
+	ko=$(grep -E "/(${m}|${m//_/-}|${m}_generic)\.ko$" <<<"$all" | head -1)
 	[ -n "$ko" ] || { echo "no module $m under $dir"; return 1; }
 	local dep
+	for dep in $(modinfo -F softdep "$ko" | sed -n 's/.*pre: *\([^:]*\)\( post:.*\)\?$/\1/p'); do
+		load "$dep" || return 1
+	done
 	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do load "$dep" || return 1; done
 	insmod "$ko" || { echo "insmod $ko failed"; return 1; }
 }
