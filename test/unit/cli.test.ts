@@ -54,7 +54,7 @@ test("every command's --help has examples, and every reporting command has --jso
     ["uninstall"],
     ["elf", "dump"],
   ];
-  const others = [["vm"]];
+  const others = [["vm"], ["elf", "rewrite"]];
   for (const command of [...reporting, ...others]) {
     const result = await hotpatch([...command, "--help"]);
     assert.equal(result.exitCode, 0, command.join(" "));

@@ -33,6 +33,7 @@ export function registerElf(program: Command): void {
     .description("Read an object and write it back (byte-identical when nothing changes)")
     .argument("<in>", "input object")
     .argument("<out>", "output object")
+    .addHelpText("after", examples("hotpatch elf rewrite cmdline.o copy.o && cmp cmdline.o copy.o"))
     .action((input, output) => {
       const obj = readElfFile(input);
       writeFileAtomic(output, writeElf(obj));
