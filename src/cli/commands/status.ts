@@ -77,12 +77,14 @@ export function registerStatus(program: Command): void {
       if (name) {
         const patch = status.patches.find((p) => p.name === name);
         const retired = status.retired.find((r) => r.name === name);
-        if (!patch && !retired) throw new UserError(`No livepatch named ${name} is loaded.`);
+        const installed = status.installed.filter((i) => i.name === name);
+        if (!patch && !retired && installed.length === 0)
+          throw new UserError(`No livepatch named ${name} is loaded or installed.`);
         const one = {
           ...status,
           patches: patch ? [patch] : [],
           retired: retired ? [retired] : [],
-          installed: status.installed.filter((i) => i.name === name),
+          installed,
         };
         emit(opts, one, render);
         return;

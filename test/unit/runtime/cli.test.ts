@@ -38,11 +38,16 @@ test("list --json reports patches, retired modules, installed patches and taint"
   assert.match(text.stdout, /kernel taint: 32768 K/);
 });
 
-test("status NAME of an unknown patch fails with one sentence", async () => {
+test("status NAME of an unknown patch fails with one sentence; an installed-only one is shown", async () => {
   const sys = new FakeSystem();
   const result = await hotpatch(["status", "nope"], { env: sys.cliEnv() });
   assert.equal(result.exitCode, 1);
-  assert.match(result.stderr, /No livepatch named nope is loaded\./);
+  assert.equal(result.stderr, "hotpatch: No livepatch named nope is loaded or installed.");
+  const ko = fakeKo("lp_later", { modinfo: [VERMAGIC, "livepatch=Y", "name=lp_later"], replace: true });
+  assert.equal((await hotpatch(["install", ko], { env: sys.cliEnv() })).exitCode, 0);
+  const shown = await hotpatch(["status", "lp_later"], { env: sys.cliEnv() });
+  assert.equal(shown.exitCode, 0, shown.stderr);
+  assert.match(shown.stdout, /lp_later: installed for boot, not loaded/);
 });
 
 test("load refuses a module for another kernel before touching the system", async () => {
