@@ -17,7 +17,9 @@ load() {
 	[ -d "/sys/module/$m" ] && return 0
 	local ko
 	# A softdep names a crypto algorithm (crc32c): its generic implementation is the module.
-	ko=$(grep -E "/(${m}|${m//_/-}|${m}_generic)\.ko$" <<<"$all" | head -1)
+	# A softdep may name it as a crypto alias (crypto-crc32c): drop the prefix.
+	local base=${m#crypto_}
+	ko=$(grep -E "/(${m}|${m//_/-}|${base}|${base}_generic)\.ko$" <<<"$all" | head -1)
 	[ -n "$ko" ] || { echo "no module $m under $dir"; return 1; }
 	local dep
 	for dep in $(modinfo -F softdep "$ko" | sed -n 's/.*pre: *\([^:]*\)\( post:.*\)\?$/\1/p'); do
