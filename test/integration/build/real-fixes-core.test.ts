@@ -80,3 +80,16 @@ test("fwnode_init (a static inline in a header 20,000 files include): only its c
   assert.doesNotMatch(stderr, /hotpatch rebuilds at most/);
   assert.match(stderr, /init-code/);
 });
+
+test("bpffs free_inode (an ops table gains a member): refused as unsafe-data, existing mounts would keep the old table", async () => {
+  const stderr = await buildRefused(
+    join(fixesDir, "bpf-inode-ops-table-member.patch"),
+    join(scratch, "bpf.ko"),
+  );
+  assert.match(stderr, /bpf_super_ops: unsafe-data: ops table/);
+});
+
+test("audit_tree (a field respelled 'unsigned' -> 'unsigned int'): not a layout change; no function changes", async () => {
+  const r = await hotpatch(["build", "--target", TARGET, join(fixesDir, "audit-tree-type-respelled.patch")]);
+  assert.equal(r.exitCode, 3, r.stderr);
+});
