@@ -42,6 +42,24 @@ function addressTaken(obj: DiffObject): Set<DSymbol> {
   return out;
 }
 
+const R_X86_64_PC32 = 2;
+const R_X86_64_PLT32 = 4;
+const CALL_REL32 = 0xe8;
+const JMP_REL32 = 0xe9;
+
+/** Whether every reference of `caller` to `sym` is a direct call or (conditional) tail call. */
+function onlyCalls(caller: FuncUnit, sym: DSymbol): boolean {
+  for (const r of caller.relocs) {
+    const t = resolveTarget(caller.sec, r);
+    if (t.kind !== "symbol" || t.sym !== sym) continue;
+    if (r.type !== R_X86_64_PLT32 && r.type !== R_X86_64_PC32) return false;
+    const op = caller.sec.data[r.offset - 1] ?? 0;
+    const jcc = op >= 0x80 && op <= 0x8f && caller.sec.data[r.offset - 2] === 0x0f;
+    if (op !== CALL_REL32 && op !== JMP_REL32 && !jcc) return false;
+  }
+  return true;
+}
+
 /**
  * Plans how to patch `noFentry` (changed functions without __fentry__, patched side) given
  * every function of the patched object, those already changed, and the `users` map (symbol ->
@@ -69,7 +87,14 @@ export function planNoFentry(
     );
     for (const caller of users.get(u.sym) ?? []) {
       const root = rootOf(caller);
-      if (root === u || seen.has(root)) continue;
+      if (root === u) continue;
+      // Code that takes its address (a callback handed to a timer or work item) would leave
+      // the running kernel's objects pointing at the old copy.
+      if (!onlyCalls(caller, u.sym)) {
+        plan.refused.push(u);
+        continue;
+      }
+      if (seen.has(root)) continue;
       // Init code already ran and is gone: it will not call the old copy again.
       if (isInitOrExitSection(root.sec.name) && root.sec.name.startsWith(".init")) continue;
       seen.add(root);
@@ -80,6 +105,7 @@ export function planNoFentry(
     }
   }
   // A refused function's plan is void: its callers need not be replaced for it.
+  plan.refused = [...new Set(plan.refused)];
   if (plan.refused.length > 0) {
     plan.carried.clear();
     plan.callers.clear();

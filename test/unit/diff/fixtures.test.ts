@@ -187,6 +187,15 @@ test("ops table that gains a member: refused as unsafe-data (existing objects ke
   assert.match(r.refused[0]?.reason ?? "", /ops table/);
 });
 
+test("notrace local helper whose address code hands out (a callback): refused", async () => {
+  const r = await diffCase("notrace-local-callback");
+  assert.equal(r.verdict, "refused");
+  assert.deepEqual(
+    r.refused.map((x) => [x.kind, x.name]),
+    [["no-fentry", "tick"]],
+  );
+});
+
 test("rodata constant: a changed const table travels with its users, a new one is carried", async () => {
   const r = await diffCase("rodata-constant");
   assert.equal(r.verdict, "patchable");
