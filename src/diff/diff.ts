@@ -7,6 +7,7 @@ import { checkSpecialEntries } from "./carry.ts";
 import { compareFunctions, compareObjects, sameCodeShape } from "./compare.ts";
 import { correlate } from "./correlate.ts";
 import { attributeInlining, explainChange } from "./explain.ts";
+import { exportWarnings } from "./exports.ts";
 import { makeSide, type Side } from "./fingerprint.ts";
 import { findMarkers, isMarkerSection, isMarkerSymbol } from "./markers.ts";
 import { type DiffObject, type DSection, type DSymbol, relocsIn } from "./model.ts";
@@ -54,7 +55,7 @@ export function diffViews(
   const patchedSpecial = specialTables(patched, overrides);
   const ignored: IgnoredChange[] = [];
   const refused: Refusal[] = [];
-  const warnings = [...corr.warnings];
+  const warnings = [...corr.warnings, ...exportWarnings(origObj, patchedObj)];
   const sourceFunctions = new Set(options.sourceFunctions ?? []);
   const ctx = { orig, patched, origSide, patchedSide, corr, sourceFunctions };
   const markers = findMarkers(patchedObj);

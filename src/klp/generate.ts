@@ -192,7 +192,8 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     if (changing.length === 0) {
       throw new UserError(
         "the fix changes no function of the running kernel: there is nothing to live-patch.",
-        [],
+        // What the differ noticed anyway (an added or removed export) is worth knowing.
+        diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
         ExitCode.NO_CHANGE,
       );
     }

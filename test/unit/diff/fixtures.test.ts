@@ -196,6 +196,15 @@ test("notrace local helper whose address code hands out (a callback): refused", 
   );
 });
 
+test("an added export: no change, with a warning that a livepatch cannot export it", async () => {
+  const r = await diffCase("export-added");
+  assert.equal(r.verdict, "no-change");
+  assert.ok(
+    r.warnings.some((w) => /exports free_thing: a livepatch cannot add an export/.test(w)),
+    r.warnings.join("\n"),
+  );
+});
+
 test("rodata constant: a changed const table travels with its users, a new one is carried", async () => {
   const r = await diffCase("rodata-constant");
   assert.equal(r.verdict, "patchable");
