@@ -10,8 +10,7 @@ import { step } from "../util/progress.ts";
 import type { BuildInputs, BuildRefusal, PrepareBuildInputsOptions, UnitBuild } from "./build-types.ts";
 import { compilePatched, compilePristine, hasFtrace, objectCacheDir } from "./compile.ts";
 import { applyFix, createScratchView, readFix, type TouchedFile } from "./fix.ts";
-import { changedHeaderInlines, usersOfInlines } from "./header-inlines.ts";
-import { headerCodeNames } from "./header-scope.ts";
+import { headerCodeNames, usersOfCodeNames } from "./header-scope.ts";
 import { headerUsers, loadIncludeIndex } from "./includes.ts";
 import { loadKallsyms } from "./kallsyms.ts";
 import { moduleKallsyms } from "./match.ts";
@@ -128,16 +127,13 @@ function planUnits(paths: TargetPaths, touched: TouchedFile[], fixText: string):
     }
     const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
     let users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
-    // Only static inline bodies changed: the units that can call them are enough.
-    // Also new inlines, macros and prototypes (header-scope.ts); none named: nothing sees it.
+    // Only static inlines, macros or prototypes changed (header-scope.ts): the units that can
+    // use them are enough; none named (a new prototype): nothing sees the change.
     const inlines =
-      users.length > MAX_HEADER_UNITS
-        ? (changedHeaderInlines(paths.tree, file.path, fixText) ??
-          headerCodeNames(paths.tree, file.path, fixText))
-        : undefined;
+      users.length > MAX_HEADER_UNITS ? headerCodeNames(paths.tree, file.path, fixText) : undefined;
     if (inlines) {
       const narrowed =
-        inlines.length === 0 ? [] : usersOfInlines(paths.tree, index, file.path, users, inlines);
+        inlines.length === 0 ? [] : usersOfCodeNames(paths.tree, index, file.path, users, inlines);
       notes.push(
         inlines.length === 0
           ? `${file.path}: the fix changes only declarations or comments there: none of the ${users.length} files including it changes`

@@ -8,11 +8,14 @@
 //   already allocated: refused before anything is compiled;
 // - prototypes, blank lines and comments change no code;
 // - anything else (global declarations, initialised data, typedefs) keeps every includer.
+// usersOfCodeNames() then narrows a header's includers to the files that can reach those names
+// (include/linux/fwnode.h reaches ~20,000 files; its fwnode_init() is called by a handful).
 // A deliberately small scanner: top-level braces, #define lines with continuations, comments
 // and string literals. It errs towards "other" (no narrowing) when unsure.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { touchedFiles } from "./fix.ts";
+import type { IncludeIndex } from "./includes.ts";
 
 export type HeaderChange =
   | { kind: "code"; names: string[] }
@@ -131,28 +134,52 @@ export function scanConstructs(text: string): Construct[] {
   return found;
 }
 
-/** Line numbers of a file's changed lines, on the old side ('-') and the new side ('+'). */
-export function changedLines(patchText: string, path: string): { old: number[]; new: number[] } {
-  const result = { old: [] as number[], new: [] as number[] };
+/**
+ * The tree-relative path a diff's file header names when lines[i] starts one ("--- a/x"
+ * followed by "+++ b/x"), else undefined.
+ */
+function diffFileAt(lines: string[], i: number): string | undefined {
+  if (!(lines[i] ?? "").startsWith("--- ") || !(lines[i + 1] ?? "").startsWith("+++ ")) return undefined;
+  const name = (lines[i + 1] as string).slice(4).split("\t")[0]?.trim() ?? "";
+  return name.slice(name.indexOf("/") + 1);
+}
+
+type HunkItem = { hunk: { oldStart: number; oldCount: number; newStart: number } } | { line: string };
+
+/** The hunk headers and body lines a fix has for `path`, in order. */
+function* hunksOf(patchText: string, path: string): Generator<HunkItem> {
   let inFile = false;
-  let oldNo = 0;
-  let newNo = 0;
   const lines = patchText.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    if (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) {
-      const name = (lines[i + 1] as string).slice(4).split("\t")[0]?.trim() ?? "";
-      inFile = name.slice(name.indexOf("/") + 1) === path;
+    const file = diffFileAt(lines, i);
+    if (file !== undefined) {
+      inFile = file === path;
       i++;
       continue;
     }
-    const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
+    if (!inFile) continue;
+    const hunk = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,\d+)? @@/.exec(line);
     if (hunk) {
-      oldNo = Number(hunk[1]);
-      newNo = Number(hunk[2]);
+      const oldCount = hunk[2] === undefined ? 1 : Number(hunk[2]);
+      yield { hunk: { oldStart: Number(hunk[1]), oldCount, newStart: Number(hunk[3]) } };
+    } else yield { line };
+  }
+}
+
+/** Line numbers of a file's changed lines, on the old side ('-') and the new side ('+'). */
+export function changedLines(patchText: string, path: string): { old: number[]; new: number[] } {
+  const result = { old: [] as number[], new: [] as number[] };
+  let oldNo = 0;
+  let newNo = 0;
+  for (const item of hunksOf(patchText, path)) {
+    if ("hunk" in item) {
+      oldNo = item.hunk.oldStart;
+      newNo = item.hunk.newStart;
       continue;
     }
-    if (!inFile || oldNo === 0) continue;
+    const line = item.line;
+    if (oldNo === 0) continue;
     if (line.startsWith("-")) result.old.push(oldNo++);
     else if (line.startsWith("+")) result.new.push(newNo++);
     else if (line.startsWith(" ") || line === "") {
@@ -165,6 +192,25 @@ export function changedLines(patchText: string, path: string): { old: number[]; 
 
 function constructAt(constructs: Construct[], line: number): Construct | undefined {
   return constructs.find((c) => c.first <= line && line <= c.last);
+}
+
+/** Each struct/union of `text` by name, its body flattened to one line (then respelled). */
+function typeBodies(text: string, respell: (body: string) => string = (body) => body): Map<string, string> {
+  const lines = stripComments(text).split("\n");
+  const bodies = new Map<string, string>();
+  for (const c of scanConstructs(text)) {
+    if (c.kind !== "type") continue;
+    bodies.set(
+      c.name,
+      respell(
+        lines
+          .slice(c.first - 1, c.last)
+          .join(" ")
+          .replace(/\s+/g, " "),
+      ),
+    );
+  }
+  return bodies;
 }
 
 /**
@@ -182,22 +228,7 @@ export function classifyHeaderChange(
     [original, lines.old],
     [patched, lines.new],
   ];
-  const typeText = (text: string) => {
-    const lines = stripComments(text).split("\n");
-    const bodies = new Map<string, string>();
-    for (const c of scanConstructs(text)) {
-      if (c.kind === "type")
-        bodies.set(
-          c.name,
-          lines
-            .slice(c.first - 1, c.last)
-            .join(" ")
-            .replace(/\s+/g, " "),
-        );
-    }
-    return bodies;
-  };
-  const [oldTypes, newTypes] = [typeText(original), typeText(patched)];
+  const [oldTypes, newTypes] = [typeBodies(original), typeBodies(patched)];
   for (const [text, changed] of sides) {
     const constructs = scanConstructs(text);
     const stripped = stripComments(text).split("\n");
@@ -251,23 +282,13 @@ export function applyHunks(original: string, patchText: string, path: string): s
   const old = original.split("\n");
   const out: string[] = [];
   let next = 0; // index of the next old line to copy
-  let inFile = false;
-  const lines = patchText.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) {
-      const name = (lines[i + 1] as string).slice(4).split("\t")[0]?.trim() ?? "";
-      inFile = name.slice(name.indexOf("/") + 1) === path;
-      i++;
-      continue;
-    }
-    if (!inFile) continue;
-    const hunk = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@/.exec(line);
-    if (hunk) {
-      const start = Number(hunk[1]) - (hunk[2] === "0" ? 0 : 1);
+  for (const item of hunksOf(patchText, path)) {
+    if ("hunk" in item) {
+      const start = item.hunk.oldStart - (item.hunk.oldCount === 0 ? 0 : 1);
       while (next < start) out.push(old[next++] as string);
       continue;
     }
+    const line = item.line;
     if (line.startsWith("+")) out.push(line.slice(1));
     else if (line.startsWith("-")) next++;
     else if (line.startsWith(" ")) out.push(old[next++] as string);
@@ -300,23 +321,10 @@ function canonicalSpelling(body: string): string {
 export function headerLayoutChange(original: string, patchText: string, path: string): string | undefined {
   const patched = applyHunks(original, patchText, path);
   const lines = changedLines(patchText, path);
-  const bodies = (text: string) => {
-    const stripped = stripComments(text).split("\n");
-    const constructs = scanConstructs(text);
-    const byName = new Map<string, string>();
-    for (const c of constructs) {
-      if (c.kind === "type")
-        byName.set(
-          c.name,
-          stripped
-            .slice(c.first - 1, c.last)
-            .join(" ")
-            .replace(/\s+/g, " ")
-            .replace(/.*/s, canonicalSpelling),
-        );
-    }
-    return { constructs, byName };
-  };
+  const bodies = (text: string) => ({
+    constructs: scanConstructs(text),
+    byName: typeBodies(text, canonicalSpelling),
+  });
   const [before, after] = [bodies(original), bodies(patched)];
   const sides: Array<[typeof before, number[]]> = [
     [before, lines.old],
@@ -362,4 +370,113 @@ export function headerCodeNames(tree: string, header: string, fixText: string): 
     changedLines(fixText, header),
   );
   return change.kind === "code" ? change.names : undefined;
+}
+
+/**
+ * Of `users` (.c files including `header`), those that may use one of `names` (from
+ * headerCodeNames): the files that name them, or name a static inline of another header that
+ * uses them (followed to a fixed point); a use there outside an inline function or a
+ * prototype (a macro, an initialiser) keeps every file including that header. A textual
+ * scan: an over-approximation, never fewer than the units that can reach the change.
+ */
+export function usersOfCodeNames(
+  tree: string,
+  index: IncludeIndex,
+  header: string,
+  users: string[],
+  names: string[],
+): string[] {
+  const read = cachedReader(tree);
+  const { headers, includers } = includeGraph(index);
+  headers.delete(header); // its own inlines and macros: already grown by classifyHeaderChange
+  const all = new Set(names);
+  const wholeHeaders = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    const pattern = wordPattern(all);
+    for (const h of headers) {
+      if (wholeHeaders.has(h) || !pattern.test(read(h))) continue;
+      const use = usesIn(read(h), all);
+      if (use === "whole") wholeHeaders.add(h);
+      for (const name of use === "whole" ? [] : use) {
+        if (all.has(name)) continue;
+        all.add(name);
+        grew = true;
+      }
+    }
+  }
+  const reached = includersOf(wholeHeaders, includers);
+  const pattern = wordPattern(all);
+  return users.filter((u) => reached.has(u) || pattern.test(read(u)));
+}
+
+/**
+ * The inline functions of a header's `text` that use one of `names`, or "whole" when one is
+ * used elsewhere than in an inline body or a prototype (a macro, a type, an initialiser).
+ */
+function usesIn(text: string, names: Set<string>): string[] | "whole" {
+  const lines = stripComments(text).split("\n");
+  const pattern = wordPattern(names);
+  const used = lines.flatMap((line, i) => (pattern.test(line) ? [i + 1] : []));
+  const constructs = scanConstructs(text);
+  const callers: string[] = [];
+  for (const line of used) {
+    const c = constructAt(constructs, line);
+    if (c?.kind === "declaration") continue;
+    if (c?.kind !== "function") return "whole";
+    callers.push(c.name);
+  }
+  return callers;
+}
+
+function wordPattern(names: Set<string>): RegExp {
+  return new RegExp(`\\b(?:${[...names].join("|")})\\b`);
+}
+
+/** Reads tree files once each; a missing one reads as empty. */
+function cachedReader(tree: string): (file: string) => string {
+  const text = new Map<string, string>();
+  return (file) => {
+    let t = text.get(file);
+    if (t === undefined) {
+      try {
+        t = readFileSync(join(tree, file), "latin1");
+      } catch {
+        t = "";
+      }
+      text.set(file, t);
+    }
+    return t;
+  };
+}
+
+/** Every header the index knows, and for each included file the files that include it. */
+function includeGraph(index: IncludeIndex): { headers: Set<string>; includers: Map<string, string[]> } {
+  const includers = new Map<string, string[]>();
+  const headers = new Set<string>();
+  for (const [file, targets] of Object.entries(index.includes)) {
+    if (file.endsWith(".h")) headers.add(file);
+    for (const t of targets) {
+      if (t.endsWith(".h")) headers.add(t);
+      const list = includers.get(t);
+      if (list) list.push(file);
+      else includers.set(t, [file]);
+    }
+  }
+  return { headers, includers };
+}
+
+/** The files that include any of `roots`, directly or through other headers. */
+function includersOf(roots: Iterable<string>, includers: Map<string, string[]>): Set<string> {
+  const reached = new Set<string>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const current = queue.pop() as string;
+    for (const includer of includers.get(current) ?? []) {
+      if (reached.has(includer)) continue;
+      reached.add(includer);
+      queue.push(includer);
+    }
+  }
+  return reached;
 }
