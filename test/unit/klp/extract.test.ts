@@ -5,34 +5,20 @@
 // a `.klp.sym.*` reference, and the conversion moves those relocations into
 // `.klp.rela.<obj>.<section>` with SHN_LIVEPATCH symbols that binutils still reads.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { execa } from "execa";
 import { type ElfObject, readElf, SHF, SHN, STB, writeElf } from "../../../src/elf/index.ts";
 import { extractPatchObject, type ReferencePolicy } from "../../../src/klp/extract.ts";
 import { convertKlpRelocations } from "../../../src/klp/klp-relocs.ts";
 import type { KernelTarget } from "../../../src/klp/types.ts";
+import { compiledFixture } from "../../helpers/kernel-object.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "hotpatch-klp-unit-"));
-let objPath = "";
-before(async () => {
-  objPath = join(dir, "unit.o");
-  const src = new URL("./fixtures/unit.c", import.meta.url).pathname;
-  await execa("gcc", [
-    "-O2",
-    "-ffunction-sections",
-    "-fdata-sections",
-    "-fno-pic",
-    "-mcmodel=kernel",
-    "-c",
-    src,
-    "-o",
-    objPath,
-  ]);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, objPath } = compiledFixture(
+  new URL("./fixtures/unit.c", import.meta.url).pathname,
+  "hotpatch-klp-unit-",
+);
 
 const exported = new Set(["exported_fn", "printk"]);
 const policy: ReferencePolicy = {

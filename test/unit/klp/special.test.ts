@@ -2,32 +2,16 @@
 // Special sections keep exactly the entries of the included functions, rebased, with their
 // relocations; alternatives keep only the relocations of the replacements they use.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { execa } from "execa";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
 import { readElf, type Section, writeElf } from "../../../src/elf/index.ts";
 import { extractPatchObject, type ReferencePolicy } from "../../../src/klp/extract.ts";
+import { compiledFixture } from "../../helpers/kernel-object.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "hotpatch-klp-special-"));
-let objPath = "";
-before(async () => {
-  objPath = join(dir, "special.o");
-  const src = new URL("./fixtures/special.c", import.meta.url).pathname;
-  await execa("gcc", [
-    "-O2",
-    "-ffunction-sections",
-    "-fdata-sections",
-    "-fno-pic",
-    "-mcmodel=kernel",
-    "-c",
-    src,
-    "-o",
-    objPath,
-  ]);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { objPath } = compiledFixture(
+  new URL("./fixtures/special.c", import.meta.url).pathname,
+  "hotpatch-klp-special-",
+);
 
 const policy: ReferencePolicy = {
   copy: (sym) => sym.type === 3,

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// A C fixture compiled the way kbuild compiles kernel code that matters to the extractor
+// (-ffunction-sections -fdata-sections, no PIC, kernel code model), into a scratch directory
+// that lives for the test file: the klp unit tests read and rewrite the resulting object.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { after, before } from "node:test";
+import { execa } from "execa";
+
+export interface CompiledFixture {
+  /** The scratch directory, removed after the tests. */
+  dir: string;
+  /** The object file; compiled in a before() hook, so read it inside tests. */
+  objPath: string;
+}
+
+/** Compiles `source` (an absolute .c path) before the file's tests and cleans up after. */
+export function compiledFixture(source: string, prefix: string): CompiledFixture {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const fixture: CompiledFixture = { dir, objPath: join(dir, basename(source).replace(/\.c$/, ".o")) };
+  before(async () => {
+    await execa("gcc", [
+      "-O2",
+      "-ffunction-sections",
+      "-fdata-sections",
+      "-fno-pic",
+      "-mcmodel=kernel",
+      "-c",
+      source,
+      "-o",
+      fixture.objPath,
+    ]);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return fixture;
+}
