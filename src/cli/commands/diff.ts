@@ -5,6 +5,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { diffObjects, entrySizesFromEnv } from "../../diff/index.ts";
 import { exitCodeOf, renderText, toJson } from "../../diff/report.ts";
+import { assertSameUnit } from "../../diff/same-unit.ts";
 import { readElfFile } from "../../elf/index.ts";
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
@@ -36,6 +37,7 @@ export function registerDiff(program: Command): void {
     .action((origFile, patchedFile, options) => {
       const orig = readElfFile(origFile);
       const patched = readElfFile(patchedFile);
+      assertSameUnit(orig, patched, origFile, patchedFile);
       const result = diffObjects(orig, patched, {
         entrySizes: entrySizesFromEnv(process.env),
         objectKind: options.module ? "module" : "vmlinux",
