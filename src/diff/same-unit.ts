@@ -9,7 +9,12 @@ function sourceFileOf(obj: ElfObject): string | undefined {
   return obj.symbols.find((symbol) => symbol.type === STT.FILE && symbol.name !== "")?.name;
 }
 
-export function assertSameUnit(orig: ElfObject, patched: ElfObject, origFile: string, patchedFile: string): void {
+export function assertSameUnit(
+  orig: ElfObject,
+  patched: ElfObject,
+  origFile: string,
+  patchedFile: string,
+): void {
   const before = sourceFileOf(orig);
   const after = sourceFileOf(patched);
   if (before && after && before !== after) {

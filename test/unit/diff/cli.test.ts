@@ -58,6 +58,9 @@ test("builds of two different source files are refused as bad input, not diffed"
   // cmdline-ubsan is fs/proc/cmdline.c, new-function is drivers/tty/n_tty.c.
   const result = await hotpatch(["diff", pair("cmdline-ubsan")[0] ?? "", pair("new-function")[1] ?? ""]);
   assert.equal(result.exitCode, 1);
-  assert.match(result.stderr, /^hotpatch: .* are builds of different source files \(cmdline\.c and n_tty\.c\)/m);
+  assert.match(
+    result.stderr,
+    /^hotpatch: .* are builds of different source files \(cmdline\.c and n_tty\.c\)/m,
+  );
   assert.equal(result.stdout, "");
 });
