@@ -70,6 +70,9 @@ export async function verifyModule(
   const result = await runInTargetVm(paths, {
     command,
     timeoutSec: options.timeoutSec ?? 300,
+    // Real machines run with a randomised kernel base: boot the compressed image the same way,
+    // so a patch that baked in a link-time address (instead of a klp relocation) fails here.
+    kaslr: true,
     kvm: options.kvm,
     onOutput: options.onOutput,
   });
