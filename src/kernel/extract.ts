@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } 
 import { join } from "node:path";
 import { execa } from "execa";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { startGuarded } from "../util/reaper.ts";
 import { run } from "../util/run.ts";
 
 export async function extractDeb(deb: string, dir: string, logFile: string): Promise<void> {
@@ -50,12 +51,18 @@ export async function extractVmlinux(
 ): Promise<void> {
   const script = join(tree, "scripts", "extract-vmlinux");
   appendFileSync(logFile, `\n$ ${script} ${vmlinuz} > ${out}\n`);
-  const result = await execa(script, [vmlinuz], {
-    reject: false,
-    stdin: "ignore",
-    stdout: { file: out },
-    stderr: ["pipe", { file: logFile, append: true }],
-  });
+  const { child, unguard } = startGuarded(
+    () =>
+      execa(script, [vmlinuz], {
+        reject: false,
+        stdin: "ignore",
+        stdout: { file: out },
+        stderr: ["pipe", { file: logFile, append: true }],
+        detached: true, // a shell script running decompressors: killed as a group (reaper.ts)
+      }),
+    { group: true },
+  );
+  const result = await child.finally(unguard);
   if ((result as { code?: string }).code === "ENOENT") throw new MissingToolError(script, "linux-source");
   if (result.exitCode !== 0 || !existsSync(out) || statSync(out).size < 1024 * 1024) {
     throw new UserError(

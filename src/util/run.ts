@@ -5,6 +5,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { execa } from "execa";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { startGuarded } from "./reaper.ts";
 
 export interface RunOptions {
   cwd?: string;
@@ -46,14 +47,22 @@ export async function run(program: string, args: string[], options: RunOptions =
     mkdirSync(dirname(options.logFile), { recursive: true });
     appendFileSync(options.logFile, `\n$ ${program} ${args.join(" ")}\n`);
   }
-  const result = await execa(program, args, {
-    cwd: options.cwd,
-    env: options.env,
-    reject: false,
-    all: true,
-    stdin: "ignore",
-    maxBuffer: 512 * 1024 * 1024,
-  });
+  // Its own process group, so a signal to hotpatch kills the tool's children too (make's gcc,
+  // dpkg-deb's tar): see reaper.ts.
+  const { child, unguard } = startGuarded(
+    () =>
+      execa(program, args, {
+        cwd: options.cwd,
+        env: options.env,
+        reject: false,
+        all: true,
+        stdin: "ignore",
+        maxBuffer: 512 * 1024 * 1024,
+        detached: true,
+      }),
+    { group: true },
+  );
+  const result = await child.finally(unguard);
   const output = result.all ?? "";
   if (options.logFile) appendFileSync(options.logFile, output);
   if ((result as { code?: string }).code === "ENOENT") {

@@ -93,7 +93,7 @@ const SETPRIV = "/usr/bin/setpriv";
  * even when hotpatch itself is SIGKILLed and cannot clean up.
  */
 export function launchArgv(binary: string, args: readonly string[]): [string, string[]] {
-  // HOTPATCH_VM_NO_PDEATHSIG=1 leaves only the signal handlers (reaper.ts) on guard: for tests.
+  // HOTPATCH_VM_NO_PDEATHSIG=1 leaves only the signal handlers (src/util/reaper.ts) on guard: for tests.
   if (existsSync(SETPRIV) && process.env.HOTPATCH_VM_NO_PDEATHSIG !== "1")
     return [SETPRIV, ["--pdeathsig", "KILL", "--", binary, ...args]];
   return [binary, [...args]];

@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { cacheRoot } from "../util/cache.ts";
 import { formatSeconds, note, warn } from "../util/progress.ts";
+import { startGuarded } from "../util/reaper.ts";
 import { checkUserFile } from "../util/user-files.ts";
 import { writeRunShare } from "./guest-command.ts";
 import { INIT_FAILURE_PREFIX } from "./init-script.ts";
@@ -27,7 +28,6 @@ import { ensureInitramfs } from "./initramfs.ts";
 import { pvhKernelFor } from "./kernel-image.ts";
 import { ChannelDemux, findTrouble, type GuestReport, lastLines } from "./protocol.ts";
 import { launchArgv, qemuArgs, qemuBinary } from "./qemu.ts";
-import { guardChild } from "./reaper.ts";
 import type { Accel, VmOptions, VmResult } from "./types.ts";
 
 const DEFAULT_TIMEOUT_SEC = 300;
@@ -263,9 +263,12 @@ async function boot(
     );
     server.on("connection", (socket) => session.attachChannel(socket));
 
-    const qemu = spawn(program, argv, { stdio: ["pipe", "pipe", "pipe"] });
+    const started = startGuarded(() => spawn(program, argv, { stdio: ["pipe", "pipe", "pipe"] }), {
+      cleanUp: () => rmSync(runDir, { recursive: true, force: true }),
+    });
+    const qemu = started.child;
     child = qemu;
-    unguard = guardChild(qemu, () => rmSync(runDir, { recursive: true, force: true }));
+    unguard = started.unguard;
     reportTo(session, qemu);
     timers.push(...deadlines(session, checked.timeoutMs, accel));
 

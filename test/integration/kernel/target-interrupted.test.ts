@@ -2,14 +2,30 @@
 // A prepare killed half-way is never taken as complete: no target.json, `target list` shows
 // nothing, and the lock it held is stale (its owner is dead), so the next prepare can start.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
 import { hotpatch, hotpatchBin } from "../../helpers/cli.ts";
 
-test("a prepare killed while unpacking leaves no prepared target and a stale lock", async () => {
+/** Pids of live processes whose command line mentions `path` (tar -C, dpkg-deb -x, QEMU …). */
+function processesUsing(path: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (cmdline.includes(path) && state !== "Z") found.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+test("a prepare killed while unpacking leaves no prepared target, no running tool and a stale lock", async () => {
   const cache = mkdtempSync(join(tmpdir(), "hotpatch-cache-"));
   const root = join(cache, "targets", "debian", "6.1.0-50-amd64");
   try {
@@ -29,7 +45,8 @@ test("a prepare killed while unpacking leaves no prepared target and a stale loc
     });
     child.kill("SIGTERM");
     const result = await child;
-    assert.notEqual(result.exitCode, 0);
+    assert.ok(result.signal === "SIGTERM" || result.exitCode !== 0, "the prepare failed");
+    assert.deepEqual(processesUsing(cache), [], "no tool of the prepare (tar, dpkg-deb, QEMU) outlives it");
     assert.ok(existsSync(root), "the half-prepared directory is there");
     assert.ok(!existsSync(join(root, "target.json")), "but it has no manifest");
 

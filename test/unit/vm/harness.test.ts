@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { after, test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { runInVm } from "../../../src/vm/index.ts";
-import { liveVmCount } from "../../../src/vm/reaper.ts";
+import { guardedChildCount } from "../../../src/util/reaper.ts";
 import { isAlive } from "../../helpers/processes.ts";
 import { type FakeVm, makeFakeVm, readPid, waitFor } from "./fake-vm.ts";
 
@@ -38,7 +38,7 @@ function assertQemuGone(vm: FakeVm): void {
   const pid = readPid(vm.pidFile);
   assert.ok(pid, "the fake QEMU ran");
   assert.equal(isAlive(pid), false, `QEMU ${pid} is still running`);
-  assert.equal(liveVmCount(), 0);
+  assert.equal(guardedChildCount(), 0);
 }
 
 test("the command's status, output and console come back, and QEMU is gone", async () => {
