@@ -5,7 +5,7 @@
 // report every step's time and the exact step that failed.
 
 /** bash -c SCRIPT verify <ko> <patch name> <transition timeout s> [check command] */
-export const VERIFY_GUEST_SCRIPT = String.raw`
+export const VERIFY_GUEST_SCRIPT = `
 ko=$1; name=$2; limit=$3; check=$4
 now() { date +%s%3N; }
 report() { echo "HPSTEP $1 $2 $(( $(now) - $3 )) $4"; }

@@ -33,14 +33,18 @@ test("kallsyms: entries per object, in file order", () => {
 test("kallsyms: sympos is the 1-based position among same-named symbols of one object, 0 if unique", () => {
   const k = parseKallsyms(KALLSYMS);
   const [first, second] = k.named("helper");
-  assert.equal(k.sympos(first!), 1);
-  assert.equal(k.sympos(second!), 2);
-  assert.equal(k.sympos(k.named("unix_ioctl")[0]!), 0);
+  const [unique] = k.named("unix_ioctl");
+  assert.ok(first && second && unique);
+  assert.equal(k.sympos(first), 1);
+  assert.equal(k.sympos(second), 2);
+  assert.equal(k.sympos(unique), 0);
   // Module symbols count only within their module.
   const [m1, m2] = k.named("helper", "sctp");
-  assert.equal(k.sympos(m1!), 1);
-  assert.equal(k.sympos(m2!), 2);
-  assert.equal(k.sympos(k.named("helper", "binfmt_misc")[0]!), 0);
+  const [inOtherModule] = k.named("helper", "binfmt_misc");
+  assert.ok(m1 && m2 && inOtherModule);
+  assert.equal(k.sympos(m1), 1);
+  assert.equal(k.sympos(m2), 2);
+  assert.equal(k.sympos(inOtherModule), 0);
 });
 
 test("kallsyms: lookup by address returns aliases; neighbours come from the same object", () => {
@@ -50,7 +54,9 @@ test("kallsyms: lookup by address returns aliases; neighbours come from the same
     ["helper", "helper_alias"],
   );
   assert.deepEqual(k.vmlinuxAt(0xffffffff81002001n), []);
-  const neighbours = k.neighbourNames(k.named("unix_ioctl")[0]!, 1);
+  const [ioctl] = k.named("unix_ioctl");
+  assert.ok(ioctl);
+  const neighbours = k.neighbourNames(ioctl, 1);
   assert.deepEqual(neighbours, ["helper", "helper"]);
 });
 

@@ -8,8 +8,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { after, test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
-import { runInVm } from "../../../src/vm/index.ts";
 import { guardedChildCount } from "../../../src/util/reaper.ts";
+import { runInVm } from "../../../src/vm/index.ts";
 import { isAlive } from "../../helpers/processes.ts";
 import { type FakeVm, makeFakeVm, readPid, waitFor } from "./fake-vm.ts";
 
