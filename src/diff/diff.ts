@@ -23,6 +23,7 @@ import {
   STB_LOCAL,
   STT_FUNC,
   STT_OBJECT,
+  sourceNameOf,
 } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import { type Entry, specialTables } from "./special-sections.ts";
@@ -81,6 +82,9 @@ export function diffViews(
       pu,
       origSpecial.byFunc.get(ou) ?? [],
       patchedSpecial.byFunc.get(pu) ?? [],
+      // A function whose source the fix edits gets no benefit of the doubt: a constant there
+      // that equals a moved line number may be a real change.
+      sourceFunctions.has(sourceNameOf(rootOf(pu).sym.name)) ? undefined : options.movedLine,
     );
     if (
       result.kind !== "same" &&

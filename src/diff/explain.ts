@@ -6,7 +6,7 @@
 
 import type { Correlation } from "./correlate.ts";
 import { renderTarget, type Side } from "./fingerprint.ts";
-import { isInitOrExitSection, STB_LOCAL, STT_FUNC } from "./predicates.ts";
+import { isInitOrExitSection, STB_LOCAL, STT_FUNC, sourceNameOf } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { FuncUnit, ObjectUnits } from "./units.ts";
 
@@ -53,7 +53,7 @@ export function explainChange(ctx: ExplainContext, ou: FuncUnit, pu: FuncUnit, d
     if (before.has(key)) continue;
     reasons.push(key.startsWith("new:") ? `calls new function ${name}` : `calls ${name}`);
   }
-  const self = pu.sym.name.replace(/\.(isra|constprop|part|cold|llvm)\..*$/, "");
+  const self = sourceNameOf(pu.sym.name);
   if (ctx.sourceFunctions.size > 0) {
     if (ctx.sourceFunctions.has(self)) reasons.unshift("changed by the fix");
     else {

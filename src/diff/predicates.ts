@@ -208,3 +208,8 @@ export function isLineMacroCallee(name: string): boolean {
     name === "rcu_read_lock_held"
   );
 }
+
+/** The C function a compiler-made symbol comes from: `foo.isra.0`, `foo.cold`, `foo.part.1` -> `foo`. */
+export function sourceNameOf(symbolName: string): string {
+  return symbolName.replace(/\.(isra|constprop|part|cold|llvm)(\..*)?$/, "");
+}

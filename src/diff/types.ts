@@ -129,4 +129,11 @@ export interface DiffOptions {
    * initialise them before the klp relocations to the module are applied).
    */
   objectKind?: "vmlinux" | "module";
+  /**
+   * Whether the source fix left line `origLine` unchanged and moved it to `patchedLine`
+   * (src/kernel/moved-lines.ts). With it, an immediate loaded into an argument register before
+   * a call that differs exactly as a moved line does is taken as a `__LINE__` argument, whatever
+   * the callee; without it, only the well-known line-taking callees count.
+   */
+  movedLine?: (origLine: number, patchedLine: number) => boolean;
 }

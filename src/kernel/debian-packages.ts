@@ -159,7 +159,7 @@ export async function findKernelPackages(release: string, logFile: string): Prom
     // linux-source carries Debian's patches for the standard featureset only: a tree built from
     // it would not be the -rt kernel (its vermagic says preempt_rt).
     throw new UserError(
-      `kernel ${release} cannot be prepared: Debian's linux-source lacks the PREEMPT_RT patch set of the -rt flavour.`,
+      `Kernel ${release} cannot be prepared: Debian's linux-source lacks the PREEMPT_RT patch set of the -rt flavour.`,
     );
   }
   let found = await findAll(release);
@@ -180,7 +180,7 @@ export async function findKernelPackages(release: string, logFile: string): Prom
       );
     }
     throw new UserError(
-      `kernel ${release} cannot be prepared: apt knows no package ${found}, which must have exactly the image's version.`,
+      `Kernel ${release} cannot be prepared: apt knows no package ${found}, which must have exactly the image's version.`,
     );
   }
   return found;

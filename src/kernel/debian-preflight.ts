@@ -70,7 +70,7 @@ export function ensureFreeSpace(dir: string, neededBytes: number = PREPARE_NEEDS
   const available = fs.bavail * fs.bsize;
   if (available < neededBytes) {
     throw new UserError(
-      `not enough free disk space for ${dir}: preparing a target needs about ${formatGB(neededBytes)}, but only ${formatGB(available)} is available on that filesystem (set HOTPATCH_CACHE to use another disk).`,
+      `Not enough free disk space for ${dir}: preparing a target needs about ${formatGB(neededBytes)}, but only ${formatGB(available)} is available on that filesystem (set HOTPATCH_CACHE to use another disk).`,
     );
   }
 }

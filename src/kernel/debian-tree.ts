@@ -16,7 +16,7 @@ export function headersBuildDir(headersDir: string, release: string): string {
 }
 
 function requireFile(path: string, what: string): string {
-  if (!existsSync(path)) throw new UserError(`the headers package has no ${what} (${path}).`);
+  if (!existsSync(path)) throw new UserError(`The headers package has no ${what} (${path}).`);
   return path;
 }
 
@@ -31,7 +31,7 @@ export function configureTree(tree: string, headersDir: string, release: string)
     // Not a Debian-patched tree: the release would be upstream's; refuse rather than build a
     // tree whose modules the target rejects.
     throw new UserError(
-      `the kernel source in ${tree} does not read .kernelvariables, so its release cannot be set to ${release}.`,
+      `The kernel source in ${tree} does not read .kernelvariables, so its release cannot be set to ${release}.`,
     );
   }
 }

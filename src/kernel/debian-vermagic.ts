@@ -32,7 +32,7 @@ export function imageVermagic(modulesDir: string): string {
       // listed but not shipped: try the next one
     }
   }
-  throw new UserError(`no module of the target in ${modulesDir} carries a vermagic.`);
+  throw new UserError(`No module of the target in ${modulesDir} carries a vermagic.`);
 }
 
 const TEST_MODULE = `// hotpatch: checks that modules built against this tree carry the target's vermagic
@@ -58,7 +58,7 @@ export async function checkTreeVermagic(
     const got = ko ? vermagicOf(readFileSync(ko)) : undefined;
     if (got !== expected) {
       throw new UserError(
-        `modules built against the prepared tree get vermagic '${got}', not the target's '${expected}'.`,
+        `Modules built against the prepared tree get vermagic '${got}', not the target's '${expected}'.`,
       );
     }
   } finally {

@@ -58,14 +58,14 @@ export function checkKallsyms(text: string, expectedText?: bigint): KallsymsSumm
   }
   if (symbols < 10_000)
     throw new UserError(
-      `the target's /proc/kallsyms has only ${symbols} symbols: the capture is incomplete.`,
+      `The target's /proc/kallsyms has only ${symbols} symbols: the capture is incomplete.`,
     );
   if (zero > symbols / 2)
-    throw new UserError("the target's /proc/kallsyms shows zero addresses: it was not read as root.");
-  if (!textAddress) throw new UserError("the target's /proc/kallsyms has no _text symbol.");
+    throw new UserError("The target's /proc/kallsyms shows zero addresses: it was not read as root.");
+  if (!textAddress) throw new UserError("The target's /proc/kallsyms has no _text symbol.");
   if (expectedText !== undefined && BigInt(`0x${textAddress}`) !== expectedText) {
     throw new UserError(
-      `the target's _text is at ${textAddress} but the image is linked at ${expectedText.toString(16)}: the kernel was not booted with nokaslr.`,
+      `The target's _text is at ${textAddress} but the image is linked at ${expectedText.toString(16)}: the kernel was not booted with nokaslr.`,
     );
   }
   return { symbols, textAddress };
@@ -110,7 +110,7 @@ export async function captureKallsyms(capture: KallsymsCapture): Promise<string>
     writeFileAtomic(capture.logFile, `exit code ${result.exitCode}\n${result.output}\n`);
     if (result.exitCode !== 0) {
       throw new UserError(
-        `copying /proc/kallsyms out of the target VM failed with exit code ${result.exitCode} (log: ${capture.logFile}).`,
+        `Copying /proc/kallsyms out of the target VM failed with exit code ${result.exitCode} (log: ${capture.logFile}).`,
       );
     }
     return readFileSync(copied, "utf8");

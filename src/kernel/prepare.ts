@@ -46,7 +46,7 @@ export function loadPreparedTarget(id: TargetId): TargetPaths {
   const paths = targetPaths(id);
   if (!readManifest(paths.manifest)) {
     const name = targetName(id);
-    throw new UserError(`target ${name} is not prepared: run 'hotpatch target prepare ${name}'.`);
+    throw new UserError(`Target ${name} is not prepared: run 'hotpatch target prepare ${name}'.`);
   }
   return paths;
 }

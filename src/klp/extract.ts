@@ -188,7 +188,7 @@ function refuseLateSpecialReferences(obj: ElfObject, repoints: Repoint[]): void 
   for (const r of repoints) {
     if (early.has(r.rel) && r.target.kind === "klp" && r.target.objName !== "vmlinux") {
       throw new UserError(
-        `the patch needs a jump label or static call on '${r.target.name}' of module ${r.target.objName}, which the kernel would set up before the module's symbols are resolved: this fix cannot be live-patched automatically.`,
+        `The patch needs a jump label or static call on '${r.target.name}' of module ${r.target.objName}, which the kernel would set up before the module's symbols are resolved: this fix cannot be live-patched automatically.`,
         [],
         ExitCode.REFUSED,
       );

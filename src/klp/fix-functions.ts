@@ -30,7 +30,12 @@ export function touchedLines(fixText: string): Map<string, number[]> {
   return out;
 }
 
-const FUNCTION_START = /^[A-Za-z_][^;=]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/;
+/**
+ * A definition's first line: the name before the first '(' — after its return type
+ * (`static int foo(`) or alone at the start of the line when the type sits on the line above
+ * (`xfs_agfl_size(`, the style of xfs and much of fs/).
+ */
+const FUNCTION_START = /^(?:[A-Za-z_][^;=(]*?\b)?([A-Za-z_][A-Za-z0-9_]*)\s*\(/;
 
 /** The function whose body holds `line` (1-based), by scanning back to its definition. */
 export function enclosingFunction(lines: string[], line: number): string | undefined {

@@ -11,6 +11,7 @@ import { prepareBuildInputs } from "../kernel/build-inputs.ts";
 import type { UnitBuild } from "../kernel/build-types.ts";
 import { headerLayoutChanges } from "../kernel/header-scope.ts";
 import { matchUnit } from "../kernel/match.ts";
+import { movedLinesOf } from "../kernel/moved-lines.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { extractPatchObject } from "./extract.ts";
@@ -154,6 +155,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       ]);
     }
     const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
+    const movedLine = movedLinesOf(readFileSync(req.fixPath, "utf8"), req.paths.tree);
     const diffs = await timed("diff objects", async () =>
       inputs.units.map((unit): UnitDiff => {
         const orig = readElf(readFileSync(unit.pristineObject));
@@ -162,6 +164,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
           unit,
           diff: diffObjects(orig, patched, {
             sourceFunctions,
+            movedLine,
             // Jump labels and static calls on keys the module itself defines need the module kind.
             objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
           }),
@@ -191,7 +194,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     }
     if (changing.length === 0) {
       throw new UserError(
-        "the fix changes no function of the running kernel: there is nothing to live-patch.",
+        "The fix changes no function of the running kernel: there is nothing to live-patch.",
         // What the differ noticed anyway (an added or removed export) is worth knowing.
         diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
         ExitCode.NO_CHANGE,

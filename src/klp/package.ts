@@ -59,7 +59,7 @@ export async function packageModule(plan: ModulePlan, options: PackageOptions): 
   writeFileSync(join(dir, "Kbuild"), kbuildFile(plan, parts));
   const kos = await buildExternalModule({ tree: options.tree, moduleDir: dir, logFile: options.logFile });
   const built = kos.find((k) => k.endsWith(`/${plan.name}.ko`));
-  if (!built) throw new UserError(`kbuild did not produce ${plan.name}.ko (see ${options.logFile ?? dir}).`);
+  if (!built) throw new UserError(`Kbuild did not produce ${plan.name}.ko (see ${options.logFile ?? dir}).`);
   const ko = readElf(readFileSync(built));
   const klp = convertKlpRelocations(ko, {
     patched: new Set(plan.objects.map((o) => o.name)),

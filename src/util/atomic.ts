@@ -22,7 +22,7 @@ function writeFailure(path: string, error: unknown): unknown {
     EROFS: "the filesystem is read-only",
     ENOSPC: "no space left on the device",
   };
-  return code && why[code] ? new UserError(`cannot write ${path}: ${why[code]}.`) : error;
+  return code && why[code] ? new UserError(`Cannot write ${path}: ${why[code]}.`) : error;
 }
 
 /** Removes a scratch file that may not exist (or whose directory may not). */

@@ -61,7 +61,7 @@ function tryTakeOrExplain(lockPath: string, what: string, hint: string | undefin
     const why = CANNOT_CREATE[(error as NodeJS.ErrnoException).code ?? ""];
     if (!why) throw error;
     const fix = hint ?? (lockPath.startsWith(cacheRoot()) ? CACHE_HINT : undefined);
-    throw new UserError(`cannot take the lock on ${what} (${lockPath}): ${why}${fix ? `; ${fix}` : ""}.`);
+    throw new UserError(`Cannot take the lock on ${what} (${lockPath}): ${why}${fix ? `; ${fix}` : ""}.`);
   }
 }
 

@@ -10,10 +10,10 @@ function readFailure(path: string, what: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return new UserError(`${path} does not exist.`);
   if (code === "EISDIR") return new UserError(`${path} is a directory, not ${what}.`);
-  if (code === "EACCES" || code === "EPERM") return new UserError(`cannot read ${path}: permission denied.`);
+  if (code === "EACCES" || code === "EPERM") return new UserError(`Cannot read ${path}: permission denied.`);
   if (code === "ENOTDIR")
     return new UserError(`${path} does not exist (a part of the path is not a directory).`);
-  return new UserError(`cannot read ${path} (${code ?? String(error)}).`);
+  return new UserError(`Cannot read ${path} (${code ?? String(error)}).`);
 }
 
 /** Reads a file the user named (`what` says what it should be, for the error sentence). */

@@ -40,6 +40,22 @@ test("build: a missing or directory fix, an output that is a directory, a missin
   assert.deepEqual(readdirSync(cache), [], "nothing was prepared or downloaded");
 });
 
+test("diff: --fix needs --source-tree, a directory; a missing fix is named", async () => {
+  const patched = object.replace(".ORIG.o", ".PATCHED.o");
+  assertUserError(
+    await run(["diff", "--fix", aFile, object, patched]),
+    "--fix and --source-tree go together: the fix's line numbers refer to that tree.",
+  );
+  assertUserError(
+    await run(["diff", "--fix", aFile, "--source-tree", aFile, object, patched]),
+    `The source tree ${aFile} is not a directory.`,
+  );
+  assertUserError(
+    await run(["diff", "--fix", missing, "--source-tree", dir, object, patched]),
+    `${missing} does not exist.`,
+  );
+});
+
 test("verify: a missing module and a directory are refused before any VM work", async () => {
   assertUserError(await run(["verify", `${missing}.ko`]), `${missing}.ko does not exist.`);
   assertUserError(await run(["verify", aDir]), `${aDir} is a directory, not a kernel module.`);
@@ -50,16 +66,16 @@ test("verify: a missing module and a directory are refused before any VM work", 
 test("demo: --keep naming a file is refused before the target is prepared", async () => {
   assertUserError(
     await run(["demo", "--keep", aFile]),
-    `cannot use ${aFile} for --keep: it is not a directory.`,
+    `Cannot use ${aFile} for --keep: it is not a directory.`,
   );
   assert.deepEqual(readdirSync(cache), []);
 });
 
 test("elf rewrite: an output that is a directory or under a file is one sentence, no partial file left", async () => {
-  assertUserError(await run(["elf", "rewrite", object, aDir]), `cannot write ${aDir}: it is a directory.`);
+  assertUserError(await run(["elf", "rewrite", object, aDir]), `Cannot write ${aDir}: it is a directory.`);
   assertUserError(
     await run(["elf", "rewrite", object, join(aFile, "x.o")]),
-    `cannot write ${join(aFile, "x.o")}: a part of its path is not a directory.`,
+    `Cannot write ${join(aFile, "x.o")}: a part of its path is not a directory.`,
   );
   assert.deepEqual(readdirSync(aDir), []);
   assert.ok(!readdirSync(dir).some((f) => f.includes(".partial-")), "no scratch file left");
@@ -100,7 +116,7 @@ const notRoot = process.getuid?.() !== 0 ? "needs root to switch to user nobody"
 test("a user who cannot write the cache or /run is told why and what to do", { skip: notRoot }, async () => {
   assertUserError(
     await hotpatch(["target", "prepare"], { env: { HOTPATCH_CACHE: cache }, asNobody: true }),
-    /^cannot take the lock on target debian:6\.1\.0-50-amd64 \(.*\): permission denied; set HOTPATCH_CACHE to a directory this user can write\.$/,
+    /^Cannot take the lock on target debian:6\.1\.0-50-amd64 \(.*\): permission denied; set HOTPATCH_CACHE to a directory this user can write\.$/,
   );
   const sys = new FakeSystem();
   const ko = fakeKo("lp_nobody", { modinfo: [VERMAGIC, "livepatch=Y"] });
@@ -110,7 +126,7 @@ test("a user who cannot write the cache or /run is told why and what to do", { s
   ]) {
     assertUserError(
       await hotpatch(args, { env: sys.cliEnv(), asNobody: true }),
-      /^cannot take the lock on livepatch state \(.*\): permission denied; run hotpatch as root\.$/,
+      /^Cannot take the lock on livepatch state \(.*\): permission denied; run hotpatch as root\.$/,
     );
   }
 });
@@ -119,6 +135,6 @@ test("a HOTPATCH_CACHE that is a file is one sentence naming the lock and the fi
   const result = await hotpatch(["target", "prepare"], { env: { HOTPATCH_CACHE: aFile } });
   assertUserError(
     result,
-    /^cannot take the lock on target debian:6\.1\.0-50-amd64 \(.*\): a part of its path is not a directory; set HOTPATCH_CACHE to a directory this user can write\.$/,
+    /^Cannot take the lock on target debian:6\.1\.0-50-amd64 \(.*\): a part of its path is not a directory; set HOTPATCH_CACHE to a directory this user can write\.$/,
   );
 });

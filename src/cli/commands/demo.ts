@@ -30,7 +30,7 @@ function fixesDir(): string {
     if (existsSync(join(dir, "fixes", FIX))) return join(dir, "fixes");
     dir = dirname(dir);
   }
-  throw new UserError(`the bundled fix fixes/${FIX} is missing from this installation.`);
+  throw new UserError(`The bundled fix fixes/${FIX} is missing from this installation.`);
 }
 
 /** Makes the --keep directory up front, so a bad path fails before the target is prepared. */
@@ -40,7 +40,7 @@ function keepDir(dir: string): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     const why = code === "EEXIST" || code === "ENOTDIR" ? "it is not a directory" : code;
-    throw new UserError(`cannot use ${dir} for --keep: ${why}.`);
+    throw new UserError(`Cannot use ${dir} for --keep: ${why}.`);
   }
 }
 
@@ -113,7 +113,7 @@ ${examples("hotpatch demo", "hotpatch demo --keep ./demo-out --json > demo.json"
         const report = await runDemo(paths, fixes, work);
         emit(options, report, renderDemo);
         if (!report.verify.ok)
-          throw new UserError(`the demo livepatch failed verification: ${report.verify.failure}`);
+          throw new UserError(`The demo livepatch failed verification: ${report.verify.failure}`);
       } finally {
         if (!options.keep) rmSync(work, { recursive: true, force: true });
       }

@@ -65,6 +65,6 @@ ${examples(
       });
       emit(options, report, renderVerifyReport);
       // With --json too: the report is on stdout, the sentence on stderr.
-      if (!report.ok) throw new UserError(`verification of ${report.patch} failed: ${report.failure}`);
+      if (!report.ok) throw new UserError(`Verification of ${report.patch} failed: ${report.failure}`);
     });
 }

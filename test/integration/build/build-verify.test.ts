@@ -59,7 +59,7 @@ test("verify fails, naming the step, when the check fails", async () => {
   assert.equal(report.ok, false);
   assert.match(report.failure ?? "", /step 'check' failed/);
   // --json puts the report on stdout; the reason is still one sentence on stderr.
-  assert.match(stderr, /hotpatch: verification of \S+ failed: step 'check' failed/);
+  assert.match(stderr, /hotpatch: Verification of \S+ failed: step 'check' failed/);
 });
 
 test("the cmdline sample as a source diff: non-exported saved_command_line through a klp relocation", async () => {

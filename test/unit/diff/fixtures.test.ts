@@ -3,7 +3,7 @@
 // spot with kernel-like code generation flags (-mcmodel=kernel, -mfentry -pg, function and
 // data sections): one case per rule of issue 4.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { type DiffResult, diffObjects } from "../../../src/diff/index.ts";
 import { readElf } from "../../../src/elf/index.ts";
+import { movedLinesOf } from "../../../src/kernel/moved-lines.ts";
+import { fixFunctions } from "../../../src/klp/fix-functions.ts";
 
 const fixtures = fileURLToPath(new URL("../../fixtures/diff", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "hotpatch-diff-"));
@@ -47,6 +49,28 @@ async function compile(name: string, which: "orig" | "patched"): Promise<Uint8Ar
 async function diffCase(name: string): Promise<DiffResult> {
   const [a, b] = await Promise.all([compile(name, "orig"), compile(name, "patched")]);
   return diffObjects(readElf(a), readElf(b));
+}
+
+/**
+ * The case diffed as `hotpatch build` does it: with the source fix (made here with diff -u) and
+ * the unpatched tree it applies to, so moved lines and the functions the fix edits are known.
+ */
+async function diffCaseWithFix(name: string): Promise<DiffResult> {
+  const tree = join(work, name, "tree");
+  mkdirSync(tree, { recursive: true });
+  copyFileSync(join(fixtures, name, "orig.c"), join(tree, "unit.c"));
+  const labels = ["--label", "a/unit.c", "--label", "b/unit.c"];
+  const made = await execa("diff", ["-u", ...labels, "unit.c", join(fixtures, name, "patched.c")], {
+    cwd: tree,
+    reject: false,
+  });
+  const fixPath = join(work, `${name}.patch`);
+  writeFileSync(fixPath, made.stdout);
+  const [a, b] = await Promise.all([compile(name, "orig"), compile(name, "patched")]);
+  return diffObjects(readElf(a), readElf(b), {
+    movedLine: movedLinesOf(made.stdout, tree),
+    sourceFunctions: fixFunctions(fixPath, tree),
+  });
 }
 
 const names = (result: DiffResult, status: string) =>
@@ -122,6 +146,24 @@ test("ext4 error/journal helper line shift: no change, ignored with the reason",
     r.ignored.map((i) => i.name),
     ["check_inode"],
   );
+});
+
+test("a filesystem helper's __LINE__ in %r8d and %ecx: changed without the fix, a moved line with it", async () => {
+  const alone = await diffCase("fs-helper-line-shift");
+  assert.deepEqual(names(alone, "changed"), ["fs_check"], "an unknown callee: the immediate is a change");
+  const r = await diffCaseWithFix("fs-helper-line-shift");
+  assert.equal(r.verdict, "no-change");
+  assert.deepEqual(
+    r.ignored.map((i) => i.name),
+    ["fs_check"],
+  );
+  assert.match(r.ignored[0]?.reason ?? "", /the fix moved line 1[35] to 1[57], passed to fs_/);
+});
+
+test("a constant the fix edits is a change even when it equals a moved line number", async () => {
+  const r = await diffCaseWithFix("fs-helper-constant-change");
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["fs_check"]);
 });
 
 test("changed initialised global data: refused as unsafe-data with a suggestion", async () => {

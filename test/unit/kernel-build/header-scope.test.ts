@@ -4,12 +4,8 @@
 // function or macro bodies, prototypes, comments.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  applyHunks,
-  changedLines,
-  classifyHeaderChange,
-  headerLayoutChange,
-} from "../../../src/kernel/header-scope.ts";
+import { classifyHeaderChange, headerLayoutChange } from "../../../src/kernel/header-scope.ts";
+import { applyHunks, changedLines } from "../../../src/kernel/hunks.ts";
 
 const HEADER = `/* SPDX-License-Identifier: GPL-2.0 */
 #ifndef _NET_X_H

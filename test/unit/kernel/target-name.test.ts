@@ -59,7 +59,7 @@ test("loadPreparedTarget on an empty cache says how to prepare the target", () =
       (e: unknown) =>
         e instanceof UserError &&
         e.message ===
-          "target debian:6.1.0-50-amd64 is not prepared: run 'hotpatch target prepare debian:6.1.0-50-amd64'.",
+          "Target debian:6.1.0-50-amd64 is not prepared: run 'hotpatch target prepare debian:6.1.0-50-amd64'.",
     );
   } finally {
     if (saved === undefined) delete process.env.HOTPATCH_CACHE;

@@ -16,6 +16,12 @@ const source = [
   "\treturn c;", // 9
   "}", // 10
   "static int table[] = { 1, 2 };", // 11
+  "unsigned int", // 12
+  "xfs_agfl_size(", // 13: the name alone at the start of the line, its type above
+  "\tstruct xfs_mount\t*mp)", // 14
+  "{", // 15
+  "\treturn mp->size;", // 16
+  "}", // 17
 ];
 
 test("the enclosing function of a line, or none outside functions", () => {
@@ -23,6 +29,7 @@ test("the enclosing function of a line, or none outside functions", () => {
   assert.equal(enclosingFunction(source, 9), "caller");
   assert.equal(enclosingFunction(source, 11), undefined);
   assert.equal(enclosingFunction(source, 1), undefined);
+  assert.equal(enclosingFunction(source, 16), "xfs_agfl_size");
 });
 
 test("old-side line numbers of removed lines and insertion points, per file", () => {

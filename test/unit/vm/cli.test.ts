@@ -36,6 +36,6 @@ test("vm on a target that is not prepared says how to prepare it", async () => {
   assert.equal(result.exitCode, 1);
   assert.match(
     result.stderr,
-    /target debian:6\.1\.0-47-amd64 is not prepared: run 'hotpatch target prepare debian:6\.1\.0-47-amd64'/,
+    /Target debian:6\.1\.0-47-amd64 is not prepared: run 'hotpatch target prepare debian:6\.1\.0-47-amd64'/,
   );
 });
