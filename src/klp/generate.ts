@@ -140,9 +140,10 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     suggestion:
       "keep the struct unchanged and hold the new state in a shadow variable (include/hotpatch/klp-helpers.h)",
   }));
+  const fix = fixWithHelpers(req.fixPath);
   const inputs = await timed("compile affected units (pristine and patched)", () =>
-    prepareBuildInputs(req.paths, fixWithHelpers(req.fixPath)),
-  );
+    prepareBuildInputs(req.paths, fix.path),
+  ).finally(fix.cleanup);
   try {
     if (inputs.refusals.length > 0) {
       // A layout refusal says more about a header than "included by too many units".

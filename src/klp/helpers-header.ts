@@ -3,7 +3,7 @@
 // to a fix that includes it: the fix is copied with an extra hunk that creates the header in
 // the scratch view of the tree, so `#include <hotpatch/klp-helpers.h>` resolves through the
 // kernel's own `-I./include` and the pristine tree stays untouched.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,17 +33,21 @@ export function newFileDiff(path: string, text: string): string {
   ].join("\n");
 }
 
-/** The fix to build: the given one, or a copy that also creates the helpers header. */
-export function fixWithHelpers(fixPath: string): string {
+/**
+ * The fix to build: the given one, or a copy that also creates the helpers header (in a
+ * temporary directory that `cleanup` removes).
+ */
+export function fixWithHelpers(fixPath: string): { path: string; cleanup: () => void } {
+  const unchanged = { path: fixPath, cleanup: () => {} };
   const text = readFileSync(fixPath, "utf8");
-  if (!text.includes("hotpatch/klp-helpers.h") || text.includes(`+++ b/${HELPERS_HEADER}`)) return fixPath;
+  if (!text.includes("hotpatch/klp-helpers.h") || text.includes(`+++ b/${HELPERS_HEADER}`)) return unchanged;
   const header = helpersHeaderPath();
-  if (!header) return fixPath;
+  if (!header) return unchanged;
   const dir = mkdtempSync(join(tmpdir(), "hotpatch-fix-"));
   const out = join(dir, fixPath.split("/").pop() ?? "fix.patch");
   writeFileSync(
     out,
     `${text.endsWith("\n") ? text : `${text}\n`}${newFileDiff(HELPERS_HEADER, readFileSync(header, "utf8"))}`,
   );
-  return out;
+  return { path: out, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

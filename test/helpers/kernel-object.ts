@@ -2,11 +2,11 @@
 // A C fixture compiled the way kbuild compiles kernel code that matters to the extractor
 // (-ffunction-sections -fdata-sections, no PIC, kernel code model), into a scratch directory
 // that lives for the test file: the klp unit tests read and rewrite the resulting object.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before } from "node:test";
 import { execa } from "execa";
+import { scratchDir } from "./scratch.ts";
 
 export interface CompiledFixture {
   /** The scratch directory, removed after the tests. */
@@ -17,7 +17,7 @@ export interface CompiledFixture {
 
 /** Compiles `source` (an absolute .c path) before the file's tests and cleans up after. */
 export function compiledFixture(source: string, prefix: string): CompiledFixture {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = scratchDir(prefix.replace(/-$/, ""));
   const fixture: CompiledFixture = { dir, objPath: join(dir, basename(source).replace(/\.c$/, ".o")) };
   before(async () => {
     await execa("gcc", [

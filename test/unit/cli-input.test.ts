@@ -4,15 +4,15 @@
 // on stderr and a non-zero exit, found before any target is prepared (the cache stays empty),
 // and nothing half-written is left behind.
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { assertUserError, hotpatch, sharedDir } from "../helpers/cli.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 import { fakeKo, RELEASE, VERMAGIC } from "./runtime/fake-ko.ts";
 import { FakeSystem } from "./runtime/fake-system.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "hotpatch-cli-input-"));
+const dir = scratchDir("hotpatch-cli-input");
 const cache = join(dir, "cache");
 const aDir = join(dir, "a-dir");
 const aFile = join(dir, "a-file.txt");

@@ -6,13 +6,13 @@
 // unique (sympos), a helper inlined into its caller, a new function, fixes in loadable modules
 // loaded after the patch (corpus 12, 15), and the other `auto` corpus fixes.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { execa } from "execa";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { hotpatch } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import {
   buildFix,
@@ -29,7 +29,7 @@ import {
 } from "./helpers.ts";
 
 let target: TargetPaths;
-const scratch = mkdtempSync(join(tmpdir(), "hotpatch-build-it-"));
+const scratch = scratchDir("hotpatch-build-it");
 
 before(async () => {
   target = await ensureTarget();

@@ -4,17 +4,17 @@
 // (docs/real-fix-sweep-core.md): each is built, and verified in a VM of debian:6.1.0-50-amd64
 // or refused for the right reason.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { hotpatch } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildFix, buildRefused, checksDir, compileCheck, fixesDir, TARGET, verifyOk } from "./helpers.ts";
 
 let target: TargetPaths;
-const scratch = mkdtempSync(join(tmpdir(), "hotpatch-real-core-"));
+const scratch = scratchDir("hotpatch-real-core");
 
 before(async () => {
   target = await ensureTarget();

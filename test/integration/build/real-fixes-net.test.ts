@@ -3,16 +3,16 @@
 // against the target's source, that once broke hotpatch (docs/real-fix-sweep-net.md): each
 // test builds the fix and verifies it in a VM of debian:6.1.0-50-amd64.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildFix, buildRefused, CLEAN_DMESG, checksDir, fixesDir, verifyOk } from "./helpers.ts";
 
 let target: TargetPaths;
-const scratch = mkdtempSync(join(tmpdir(), "hotpatch-real-net-"));
+const scratch = scratchDir("hotpatch-real-net");
 
 before(async () => {
   target = await ensureTarget();

@@ -3,15 +3,15 @@
 // changes a static table (unsafe-data), __init code and assembly (unsupported). Each exits 2
 // and names the symbol or file with its reason.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { hotpatch } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildRefused, corpusDir, fixesDir, TARGET } from "./helpers.ts";
 
-const scratch = mkdtempSync(join(tmpdir(), "hotpatch-refuse-it-"));
+const scratch = scratchDir("hotpatch-refuse-it");
 before(async () => {
   await ensureTarget();
 });

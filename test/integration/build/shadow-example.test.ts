@@ -4,15 +4,15 @@
 // callbacks. Built, then proven in a VM: the counter survives between two reads by one
 // process, and the pre_patch callback ran.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildFix, verifyOk } from "./helpers.ts";
 
-const scratch = mkdtempSync(join(tmpdir(), "hotpatch-shadow-it-"));
+const scratch = scratchDir("hotpatch-shadow-it");
 before(async () => {
   await ensureTarget();
 });

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { type ElfObject, readElf, STT } from "../../../src/elf/index.ts";
@@ -17,6 +16,7 @@ import { loadKallsyms } from "../../../src/kernel/kallsyms.ts";
 import { functionCode, matchUnit } from "../../../src/kernel/match.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { sharedDir } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
 let paths: TargetPaths;
@@ -156,7 +156,7 @@ test("corpus 28 (assembly + header): refused with reasons, nothing compiled", as
 });
 
 test("a fix that does not apply names the file and hunk; lib/ is refused", async () => {
-  const bad = join(tmpdir(), `hotpatch-bad-${process.pid}.patch`);
+  const bad = join(scratchDir("fix"), "bad.patch");
   writeFileSync(
     bad,
     readFileSync(corpus("01-af_unix-siocatmark-nonstream.patch"), "utf8").replace(
@@ -169,7 +169,7 @@ test("a fix that does not apply names the file and hunk; lib/ is refused", async
     assert.match(error.message, /hunk #1 of net\/unix\/af_unix\.c does not apply/);
     return true;
   });
-  const lib = join(tmpdir(), `hotpatch-lib-${process.pid}.patch`);
+  const lib = join(scratchDir("fix"), "lib.patch");
   const line = readFileSync(join(paths.tree, "lib/string.c"), "utf8").split("\n")[0];
   writeFileSync(lib, `--- a/lib/string.c\n+++ b/lib/string.c\n@@ -1 +1,2 @@\n+/* x */\n ${line}\n`);
   const inputs = await prepareBuildInputs(paths, lib);
@@ -184,7 +184,7 @@ test("a fix that does not apply names the file and hunk; lib/ is refused", async
 test("a header fix affects every built unit including it (include scan), with the module's name", async () => {
   const header = "fs/afs/afs_cm.h";
   const first = readFileSync(join(paths.tree, header), "utf8").split("\n")[0];
-  const fix = join(tmpdir(), `hotpatch-header-${process.pid}.patch`);
+  const fix = join(scratchDir("fix"), "header.patch");
   writeFileSync(
     fix,
     `--- a/${header}\n+++ b/${header}\n@@ -1 +1,2 @@\n+#define HOTPATCH_TEST_MACRO 1\n ${first}\n`,

@@ -2,12 +2,12 @@
 // A prepare killed half-way is never taken as complete: no target.json, `target list` shows
 // nothing, and the lock it held is stale (its owner is dead), so the next prepare can start.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
 import { hotpatch, hotpatchBin } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 /** Pids of live processes whose command line mentions `path` (tar -C, dpkg-deb -x, QEMU …). */
 function processesUsing(path: string): number[] {
@@ -26,7 +26,7 @@ function processesUsing(path: string): number[] {
 }
 
 test("a prepare killed while unpacking leaves no prepared target, no running tool and a stale lock", async () => {
-  const cache = mkdtempSync(join(tmpdir(), "hotpatch-cache-"));
+  const cache = scratchDir("hotpatch-cache");
   const root = join(cache, "targets", "debian", "6.1.0-50-amd64");
   try {
     const child = execa(process.execPath, [hotpatchBin, "target", "prepare"], {

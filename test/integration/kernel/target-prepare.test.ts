@@ -3,13 +3,13 @@
 // (vermagic), kallsyms and the extracted image agree, a second prepare does nothing, and an
 // unknown kernel name is refused.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
 import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
 import { hotpatch } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
 const RELEASE = "6.1.0-50-amd64";
@@ -69,7 +69,7 @@ test("the prepared target has its manifest, image, tree, symvers, vmlinux and ka
 
 test("a module built against the tree carries exactly the target's vermagic", async () => {
   const paths = await ensureTarget();
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vermagic-"));
+  const dir = scratchDir("hotpatch-vermagic");
   try {
     writeFileSync(
       join(dir, "hello.c"),
@@ -143,7 +143,7 @@ test("target list shows the prepared target with its version and size", async ()
 });
 
 test("an unknown kernel name is refused in one sentence, leaving nothing in the cache", async () => {
-  const cache = mkdtempSync(join(tmpdir(), "hotpatch-cache-"));
+  const cache = scratchDir("hotpatch-cache");
   try {
     const result = await hotpatch(["target", "prepare", "debian:6.1.0-999-amd64"], {
       env: { HOTPATCH_CACHE: cache },

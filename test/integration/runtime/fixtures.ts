@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Builds the runtime C fixtures (test/fixtures/runtime) against the prepared target into a
 // temporary directory, and derives the wrong-kernel module from fixture (a).
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 export const fixturesDir = fileURLToPath(new URL("../../fixtures/runtime", import.meta.url));
 
@@ -30,7 +30,7 @@ export function buildRuntimeFixtures(paths: TargetPaths, release: string): Promi
 }
 
 async function build(paths: TargetPaths, release: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "hp-runtime-fixtures-"));
+  const dir = scratchDir("hp-runtime-fixtures");
   for (const file of readdirSync(fixturesDir)) copyFileSync(join(fixturesDir, file), join(dir, file));
   await buildExternalModule({ tree: paths.tree, moduleDir: dir, logFile: join(dir, "build.log") });
   const wrong = withOtherRelease(

@@ -4,13 +4,13 @@
 // that names its task and reverts, the lock serialising two commands, install + the systemd
 // unit's ExecStart (twice), and --force. A second short boot checks the hotpatch.skip switch.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { runInTargetVm } from "../../../src/vm/index.ts";
 import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildRuntimeFixtures, fixturesDir } from "./fixtures.ts";
 
@@ -47,7 +47,7 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
     paths = await ensureTarget();
     release = basename(paths.modulesDir);
     modules = await buildRuntimeFixtures(paths, release);
-    outDir = mkdtempSync(join(tmpdir(), "hp-runtime-out-"));
+    outDir = scratchDir("hp-runtime-out");
     const result = await runInTargetVm(paths, {
       command: ["bash", join(fixturesDir, "guest-runtime.sh"), modules, outDir, ...unitExecStart()],
       writableDir: outDir,

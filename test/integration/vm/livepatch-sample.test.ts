@@ -5,14 +5,14 @@
 // marker, it is disabled, the transition completes again, /proc/cmdline is back, it is removed,
 // and the kernel is tainted with the livepatch flag (K, bit 15).
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { runInTargetVm, type VmResult } from "../../../src/vm/index.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
 const fixture = fileURLToPath(new URL("../../fixtures/livepatch-cmdline", import.meta.url));
@@ -51,7 +51,7 @@ let module: string;
 before(async () => {
   target = await ensureTarget();
   // Build in a scratch copy of the fixture, never in the repository.
-  buildDir = mkdtempSync(join(tmpdir(), "hotpatch-lp-cmdline-"));
+  buildDir = scratchDir("hotpatch-lp-cmdline");
   cpSync(fixture, buildDir, { recursive: true });
   const built = await buildExternalModule({
     tree: target.tree,

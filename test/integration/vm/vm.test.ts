@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,10 +14,11 @@ import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { runInTargetVm } from "../../../src/vm/index.ts";
 import { hotpatch, hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { isAlive, qemuChildrenOf } from "../../helpers/processes.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
 let target: TargetPaths;
-const scratch = mkdtempSync(join(tmpdir(), "hotpatch-vm-it-"));
+const scratch = scratchDir("hotpatch-vm-it");
 
 before(async () => {
   target = await ensureTarget();

@@ -3,8 +3,7 @@
 // spot with kernel-like code generation flags (-mcmodel=kernel, -mfentry -pg, function and
 // data sections): one case per rule of issue 4.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,9 +12,10 @@ import { type DiffResult, diffObjects } from "../../../src/diff/index.ts";
 import { readElf } from "../../../src/elf/index.ts";
 import { movedLinesOf } from "../../../src/kernel/moved-lines.ts";
 import { fixFunctions } from "../../../src/klp/fix-functions.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 const fixtures = fileURLToPath(new URL("../../fixtures/diff", import.meta.url));
-const work = mkdtempSync(join(tmpdir(), "hotpatch-diff-"));
+const work = scratchDir("hotpatch-diff");
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const kernelFlags = [

@@ -2,10 +2,10 @@
 // Shared helpers for the ELF tests: the peer object corpus, C fixtures compiled on the spot
 // with kernel-like flags into a temp dir, and readelf/ld runs whose output the tests compare.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 export const peerDir = fileURLToPath(
   new URL("../../../../shared/peer/kpatch-unit-objs/x86_64", import.meta.url),
@@ -36,7 +36,7 @@ export const kernelLikeFlags = [
 ];
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `hotpatch-${prefix}-`));
+  return scratchDir(prefix);
 }
 
 /** Compiles test/unit/elf/fixtures/<name>.c into dir/<name>.o and returns the path. */

@@ -1,16 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Applying a fix to a symlink scratch view: the tree is never written, errors name the hunk.
 import assert from "node:assert/strict";
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
@@ -21,8 +12,9 @@ import {
   refreshScratchView,
   touchedFiles,
 } from "../../../src/kernel/fix.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
-const root = mkdtempSync(join(tmpdir(), "hotpatch-fix-"));
+const root = scratchDir("hotpatch-fix");
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function makeTree(): string {

@@ -2,12 +2,12 @@
 // Where a fix moves the unchanged lines of a file (hunks.ts lineMover), and which moved lines
 // can be a __LINE__ (moved-lines.ts): the differ's evidence for "only a line number changed".
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { lineMover } from "../../../src/kernel/hunks.ts";
 import { movedLinesOf } from "../../../src/kernel/moved-lines.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 // Old file: 12 lines. Hunk 1 replaces line 3 by two lines (+1 from line 4 on); hunk 2 inserts
 // two lines after line 8 (-8,0 form: +3 from line 9 on); line 10 is removed (+3 ... then 11 -> 13).
@@ -43,7 +43,7 @@ test("lineMover: unchanged lines move by what the hunks above them add or remove
   assert.equal(lineMover(FIX, "fs/other.c")(7), 7, "a file the fix does not touch");
 });
 
-const tree = mkdtempSync(join(tmpdir(), "hotpatch-moved-"));
+const tree = scratchDir("hotpatch-moved");
 after(() => rmSync(tree, { recursive: true, force: true }));
 
 test("movedLinesOf: a moved call site is a moved line; includes, braces, comments and edited lines are not", () => {

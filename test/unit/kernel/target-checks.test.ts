@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The checks a prepare relies on: free disk space, tools on PATH, kallsyms sanity, vermagic.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
@@ -10,6 +9,7 @@ import { ensureFreeSpace, findInPath } from "../../../src/kernel/debian-prefligh
 import { targetCompiler } from "../../../src/kernel/debian-tree.ts";
 import { vermagicOf } from "../../../src/kernel/debian-vermagic.ts";
 import { checkKallsyms, elfLowestLoadAddress } from "../../../src/kernel/extract-kallsyms.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 test("a disk too small is refused with what is needed and what is available", () => {
   assert.throws(
@@ -70,7 +70,7 @@ test("vermagic is read from a module's .modinfo strings", () => {
 });
 
 test("the target's compiler is read from Debian's .kernelvariables", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-kvars-"));
+  const dir = scratchDir("hotpatch-kvars");
   try {
     writeFileSync(
       join(dir, ".kernelvariables"),

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Target names: what `hotpatch target prepare` accepts, and the one-sentence refusals.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
@@ -14,6 +13,7 @@ import {
   targetPaths,
 } from "../../../src/kernel/target-layout.ts";
 import { hotpatch } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 test("Debian ABI names parse into distro and release", () => {
   assert.deepEqual(parseTargetName("debian:6.1.0-50-amd64"), { distro: "debian", release: "6.1.0-50-amd64" });
@@ -50,7 +50,7 @@ test("target paths keep everything under the target's root", () => {
 });
 
 test("loadPreparedTarget on an empty cache says how to prepare the target", () => {
-  const cache = mkdtempSync(join(tmpdir(), "hotpatch-cache-"));
+  const cache = scratchDir("hotpatch-cache");
   const saved = process.env.HOTPATCH_CACHE;
   process.env.HOTPATCH_CACHE = cache;
   try {
@@ -76,7 +76,7 @@ test("the CLI refuses a malformed name in one sentence and exits non-zero", asyn
 });
 
 test("a missing build tool is named with the package that installs it", async () => {
-  const cache = mkdtempSync(join(tmpdir(), "hotpatch-cache-"));
+  const cache = scratchDir("hotpatch-cache");
   try {
     // An empty PATH: apt-get is the first tool checked.
     const result = await hotpatch(["target", "prepare"], {
@@ -90,7 +90,7 @@ test("a missing build tool is named with the package that installs it", async ()
 });
 
 test("target list on an empty cache says there is none, and --json gives an empty list", async () => {
-  const cache = mkdtempSync(join(tmpdir(), "hotpatch-cache-"));
+  const cache = scratchDir("hotpatch-cache");
   try {
     const text = await hotpatch(["target", "list"], { env: { HOTPATCH_CACHE: cache } });
     assert.equal(text.exitCode, 0);

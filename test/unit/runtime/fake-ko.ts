@@ -4,9 +4,9 @@
 // file_operations-like struct that must not be mistaken for it. Enough to test the pre-load
 // checks without a kernel tree; real modules are tested in the VM.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 export interface FakeKoOptions {
   modinfo: string[];
@@ -15,7 +15,7 @@ export interface FakeKoOptions {
 }
 
 export function fakeKo(name: string, options: FakeKoOptions): string {
-  const dir = mkdtempSync(join(tmpdir(), "hp-fake-ko-"));
+  const dir = scratchDir("hp-fake-ko");
   const info = options.modinfo.map((e) => `${JSON.stringify(e)} "\\0"`).join(" ");
   const patch =
     options.replace === undefined

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // A fake /sys and /proc laid out like Linux 6.1's, for testing how the runtime parses them.
 // (Only parsing: loading, transitions and unloading are tested on the real kernel in a VM.)
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RuntimeEnv, runtimeEnv } from "../../../src/runtime/env.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 export interface FakePatch {
   name: string;
@@ -26,7 +26,7 @@ function put(path: string, text: string): void {
 }
 
 export class FakeSystem {
-  readonly root = mkdtempSync(join(tmpdir(), "hp-fake-sys-"));
+  readonly root = scratchDir("hp-fake-sys");
   readonly env: RuntimeEnv = runtimeEnv({
     sysfs: join(this.root, "sys"),
     proc: join(this.root, "proc"),

@@ -3,11 +3,11 @@
 // replace-mode reading of the klp_patch struct.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { checkLoadable, parseModinfo, readModuleFile } from "../../../src/runtime/module-file.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { fakeKo, RELEASE, VERMAGIC } from "./fake-ko.ts";
 
 test("parseModinfo splits NUL-separated key=value entries, keeping repeated keys", () => {
@@ -61,7 +61,7 @@ test("a module without livepatch=Y is refused as not a livepatch", () => {
 });
 
 test("files that are not modules get a clear error, not a crash", () => {
-  const junk = join(tmpdir(), `hp-junk-${process.pid}.ko`);
+  const junk = join(scratchDir("junk"), "junk.ko");
   writeFileSync(
     junk,
     "not an elf file at all, just text that is long enough to look at ....................",

@@ -3,12 +3,12 @@
 // tar, make's gcc), and hotpatch exits only once they are gone, dying of the same signal.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { groupHasLiveMembers } from "../../../src/util/reaper.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 async function waitForFile(path: string): Promise<string> {
   for (let i = 0; i < 500; i++) {
@@ -23,7 +23,7 @@ async function waitForFile(path: string): Promise<string> {
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   test(`${signal} to hotpatch kills a running tool's whole process group before it dies`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hotpatch-reaper-"));
+    const dir = scratchDir("hotpatch-reaper");
     try {
       const pidFile = join(dir, "pgid");
       const script = new URL("./run-forking-tool.ts", import.meta.url).pathname;

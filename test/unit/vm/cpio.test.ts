@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The newc writer: GNU cpio (an independent reader) lists and extracts what was written.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
 import { buildCpio } from "../../../src/vm/cpio.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 const archive = buildCpio([
   { kind: "dir", path: "bin" },
@@ -22,7 +22,7 @@ test("cpio lists every entry, in order", async () => {
 });
 
 test("cpio extracts the same contents, modes and link targets", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-cpio-"));
+  const dir = scratchDir("hotpatch-cpio");
   try {
     const file = join(dir, "a.cpio");
     writeFileSync(file, archive);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Test setup for running the real harness against fake-qemu.mjs: a scratch cache, a fake
 // kernel and modules tree, and a way to see whether the fake QEMU process is still alive.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { VmOptions } from "../../../src/vm/types.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { writeFakeModulesDir } from "./fake-modules.ts";
 
 export const fakeQemu = fileURLToPath(new URL("./fake-qemu.mjs", import.meta.url));
@@ -19,7 +19,7 @@ export interface FakeVm {
 }
 
 export function makeFakeVm(mode: string): FakeVm {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-fakevm-"));
+  const dir = scratchDir("hotpatch-fakevm");
   const modulesDir = join(dir, "lib/modules/0.0.0-fake");
   writeFakeModulesDir(modulesDir);
   const vmlinuz = join(dir, "vmlinuz");

@@ -2,8 +2,7 @@
 // The command reaches the guest as a script of single-quoted words: run that script with the
 // host's sh and check the program receives exactly the argv it was given.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
@@ -16,6 +15,7 @@ import {
   writeRunShare,
 } from "../../../src/vm/guest-command.ts";
 import { hotpatchBin } from "../../helpers/cli.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 const NASTY = [
   "plain",
@@ -34,7 +34,7 @@ const NASTY = [
 ];
 
 test("every argument arrives unchanged through the generated script", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-"));
+  const dir = scratchDir("hotpatch-vm-test");
   try {
     const printer = "process.stdout.write(JSON.stringify(process.argv.slice(1)))";
     const script = join(dir, "command.sh");
@@ -47,7 +47,7 @@ test("every argument arrives unchanged through the generated script", async () =
 });
 
 test("the command starts in the given directory, or / when it does not exist", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-it's-"));
+  const dir = scratchDir("vm-test-it's");
   try {
     const script = join(dir, "command.sh");
     writeFileSync(script, commandScript(["pwd"], dir));
@@ -70,7 +70,7 @@ test("an empty command and NUL bytes are refused", () => {
 });
 
 test("the run share holds nonce, script, modules and writable dir; odd paths are refused", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-"));
+  const dir = scratchDir("hotpatch-vm-test");
   try {
     const { nonce } = writeRunShare(dir, {
       command: ["true"],
@@ -108,7 +108,7 @@ test("the guest's PATH puts the run's bin and node's directory first, without du
 
 test("the script sets PATH and the run share gets a hotpatch wrapper for this checkout", async () => {
   assert.equal(findHotpatchEntry(), hotpatchBin);
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-vm-test-"));
+  const dir = scratchDir("hotpatch-vm-test");
   try {
     writeRunShare(dir, { command: ["true"], cwd: "/", modules: [] });
     const wrapper = join(dir, "bin", "hotpatch");

@@ -2,12 +2,11 @@
 // Finding the target's own virtio/9p/overlay modules: built-ins skipped, compressed ones
 // unpacked, dependencies pulled in and loaded first.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { collectGuestModules, dependsOf, loadOrder, moduleNameOf } from "../../../src/vm/kernel-modules.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 import { DEBIAN_LIKE, fakeKo, writeFakeModulesDir } from "./fake-modules.ts";
 
 test("module names: suffixes dropped, '-' read as '_'", () => {
@@ -40,7 +39,7 @@ test("load order puts dependencies first", () => {
 });
 
 test("collects the needed modules of a Debian-like tree in a loadable order", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-mods-"));
+  const dir = scratchDir("hotpatch-mods");
   try {
     writeFakeModulesDir(dir);
     const modules = await collectGuestModules(dir);
@@ -82,7 +81,7 @@ test("collects the needed modules of a Debian-like tree in a loadable order", as
 });
 
 test("a missing module is a UserError naming it", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hotpatch-mods-"));
+  const dir = scratchDir("hotpatch-mods");
   try {
     writeFakeModulesDir(
       dir,
