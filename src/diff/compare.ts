@@ -113,7 +113,9 @@ function lineImmediatesOnly(
     // The moved line is the evidence here, not the callee: a call the compiler merged into a
     // shared tail (`push $line; jmp` to one call) has no call after the immediate.
     if (!movedLine?.(load.orig, load.patched)) return undefined;
-    how = `only __LINE__ arguments changed (the fix moved line ${load.orig} to ${load.patched}${callee ? `, passed to ${callee}` : ""})`;
+    // No callee in the reason: the next call in address order is not always the one the
+    // immediate is for (a `jmp` to a shared call sits between).
+    how = `only __LINE__ arguments changed (the fix moved line ${load.orig} to ${load.patched})`;
   }
   return how;
 }

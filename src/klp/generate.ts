@@ -49,6 +49,8 @@ export interface BuildReport {
   replace: boolean;
   objects: string[];
   functions: IncludedFunction[];
+  /** Functions that differ between the builds but not in what they do (a moved __LINE__). */
+  ignored: Array<{ unit: string; name: string; reason: string }>;
   kernelReferences: Array<KernelTarget & { unit: string }>;
   klpRelocationSections: Array<{ name: string; relocations: number }>;
   notes: string[];
@@ -324,6 +326,9 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       replace: req.replace,
       objects: plan.objects.map((o) => o.name),
       functions,
+      ignored: diffs.flatMap(({ unit, diff }) =>
+        diff.ignored.map((i) => ({ unit: unit.source, name: i.name, reason: i.reason })),
+      ),
       kernelReferences,
       klpRelocationSections: packaged.klp.sections,
       notes,

@@ -31,6 +31,13 @@ export function renderBuildReport(r: BuildReport): string {
       ]),
     ]),
   );
+  if (r.ignored.length > 0) {
+    lines.push(
+      "",
+      `not patched: ${r.ignored.length} function(s) differ between the builds but not in what they do`,
+    );
+    for (const i of r.ignored) lines.push(`  ${i.name} (${i.unit}): ${i.reason}`);
+  }
   const klp = r.kernelReferences.filter((k) => k.kind === "klp");
   lines.push(
     "",

@@ -34,6 +34,7 @@ export interface BuildJson {
   name: string;
   objects: string[];
   functions: Array<{ name: string; object: string; status: string; reasons: string[]; sympos?: number }>;
+  ignored: Array<{ unit: string; name: string; reason: string }>;
   kernelReferences: Array<{ kind: string; name: string; objName?: string; sympos?: number }>;
   klpRelocationSections: Array<{ name: string; relocations: number }>;
   warnings: string[];

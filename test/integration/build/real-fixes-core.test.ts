@@ -88,6 +88,11 @@ test("xfs agfl size (crafted, module): XFS_IS_CORRUPT's __LINE__ is pushed 7th; 
     "xfs_alloc_put_freelist",
     "xfs_alloc_read_agf",
   ]);
+  const moved = report.ignored.find((i) => i.name === "xfs_free_ag_extent");
+  assert.match(
+    moved?.reason ?? "",
+    /only __LINE__ arguments changed \(the fix moved line 20\d\d to 20\d\d\)/,
+  );
   const inliner = report.functions.find((f) => f.name === "xfs_agfl_walk");
   assert.deepEqual(inliner?.reasons, ["inlines xfs_agfl_size"]);
   const check = `bash ${join(checksDir, "load-module.sh")} ${target.modulesDir} xfs hp_xfs`;
