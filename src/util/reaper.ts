@@ -10,7 +10,7 @@
 // leader. A SIGKILLed hotpatch runs no handlers; QEMU is started under
 // `setpriv --pdeathsig KILL` for that case (src/vm/qemu.ts).
 import type { ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { isLive, listProcesses } from "./processes.ts";
 
 export interface GuardOptions {
   /** The child leads its own process group (spawned detached): kill the whole group. */
@@ -49,20 +49,7 @@ function killChild(child: Guardable, options: GuardOptions): void {
  * write anything). Read from /proc, because kill(-pgid, 0) also succeeds for a group of zombies.
  */
 export function groupHasLiveMembers(pgid: number): boolean {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // exited while we looked
-    }
-    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after it.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const [state, , pgrp] = fields;
-    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
-  }
-  return false;
+  return listProcesses().some((p) => p.pgrp === pgid && isLive(p));
 }
 
 /** Blocks the whole process (a signal handler must finish before anything else runs). */

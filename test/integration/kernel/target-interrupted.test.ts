@@ -2,28 +2,13 @@
 // A prepare killed half-way is never taken as complete: no target.json, `target list` shows
 // nothing, and the lock it held is stale (its owner is dead), so the next prepare can start.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { execa } from "execa";
 import { hotpatch, hotpatchBin } from "../../helpers/cli.ts";
+import { processesUsing } from "../../helpers/processes.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
-
-/** Pids of live processes whose command line mentions `path` (tar -C, dpkg-deb -x, QEMU …). */
-function processesUsing(path: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
-      if (cmdline.includes(path) && state !== "Z") found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 test("a prepare killed while unpacking leaves no prepared target, no running tool and a stale lock", async () => {
   const cache = scratchDir("hotpatch-cache");
