@@ -4,18 +4,8 @@
 // command's exit status, or a UserError for a panic, an oops, a failed module load, a timeout).
 // QEMU is killed in every case before this returns.
 import { type ChildProcess, spawn } from "node:child_process";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { cacheRoot } from "../util/cache.ts";
@@ -28,6 +18,7 @@ import { ensureInitramfs } from "./initramfs.ts";
 import { pvhKernelFor } from "./kernel-image.ts";
 import { ChannelDemux, findTrouble, type GuestReport, lastLines } from "./protocol.ts";
 import { launchArgv, qemuArgs, qemuBinary } from "./qemu.ts";
+import { makeRunDir } from "./run-dir.ts";
 import type { Accel, VmOptions, VmResult } from "./types.ts";
 
 const DEFAULT_TIMEOUT_SEC = 300;
@@ -233,7 +224,7 @@ async function boot(
   accel: Accel,
 ): Promise<VmResult> {
   const { options } = checked;
-  const runDir = mkdtempSync(join(tmpdir(), "hotpatch-vm-"));
+  const runDir = makeRunDir();
   const server = createServer();
   let child: ChildProcess | undefined;
   let unguard = (): void => {};

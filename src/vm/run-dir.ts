@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// A VM run's scratch directory (the share the guest reads its command from, the output
+// socket). Each is named after the hotpatch process that owns it: a SIGKILLed hotpatch runs no
+// clean-up (its QEMU dies of the parent-death signal), so the next run removes what it left.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const PREFIX = "hotpatch-vm-";
+const OWNED = new RegExp(`^${PREFIX}(\\d+)-`);
+
+/** A new run directory, after removing those of hotpatch processes that are gone. */
+export function makeRunDir(): string {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = OWNED.exec(name)?.[1];
+    if (owner !== undefined && !isRunning(Number(owner))) {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+  return mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
+}
