@@ -72,34 +72,6 @@ test("ext4 inline size (module): a changed out-of-line copy of a header inline (
   assert.match(verified.checkOutput, /hp_ext4\/ext4 patched=1/);
 });
 
-test("xfs agfl size (crafted, module): XFS_IS_CORRUPT's __LINE__ is pushed 7th; the 3 lines the fix adds move it in every function below without changing them", async () => {
-  const ko = join(scratch, "xfs.ko");
-  const report = await buildFix(join(fixesDir, "xfs-agfl-size-line-shift.patch"), ko, ["--name", "hp_xfs"]);
-  assert.deepEqual(report.objects, ["xfs"]);
-  // The edited function and the functions it is inlined into; not the dozen functions below it
-  // whose only difference is a moved line number (xfs_free_ag_extent, xfs_alloc_fixup_trees, ...).
-  assert.deepEqual(report.functions.map((f) => f.name).sort(), [
-    "xfs_agf_verify",
-    "xfs_agfl_size",
-    "xfs_agfl_verify",
-    "xfs_agfl_walk",
-    "xfs_alloc_fix_freelist",
-    "xfs_alloc_get_freelist",
-    "xfs_alloc_put_freelist",
-    "xfs_alloc_read_agf",
-  ]);
-  const moved = report.ignored.find((i) => i.name === "xfs_free_ag_extent");
-  assert.match(
-    moved?.reason ?? "",
-    /only __LINE__ arguments changed \(the fix moved line 20\d\d to 20\d\d\)/,
-  );
-  const inliner = report.functions.find((f) => f.name === "xfs_agfl_walk");
-  assert.deepEqual(inliner?.reasons, ["inlines xfs_agfl_size"]);
-  const check = `bash ${join(checksDir, "load-module.sh")} ${target.modulesDir} xfs hp_xfs`;
-  const verified = await verifyOk(ko, check);
-  assert.match(verified.checkOutput, /hp_xfs\/xfs patched=1/);
-});
-
 test("fwnode_init (a static inline in a header 20,000 files include): only its callers are built; the __init one is refused", async () => {
   const stderr = await buildRefused(
     join(fixesDir, "fwnode-init-header-inline.patch"),
