@@ -19,12 +19,20 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Run as user and group nobody (setpriv; the tests run as root), as a non-root operator would. */
   asNobody?: boolean;
+  /** A command that runs hotpatch's argv (e.g. `unshare -n` for a machine without network). */
+  wrapper?: string[];
 }
 
 const NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"];
 
 export async function hotpatch(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const argv = [...(options.asNobody ? NOBODY : []), process.execPath, hotpatchBin, ...args];
+  const argv = [
+    ...(options.wrapper ?? []),
+    ...(options.asNobody ? NOBODY : []),
+    process.execPath,
+    hotpatchBin,
+    ...args,
+  ];
   const result = await execa(argv[0] as string, argv.slice(1), {
     reject: false,
     env: options.env,
