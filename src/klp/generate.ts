@@ -2,25 +2,23 @@
 // The build pipeline behind `hotpatch build`: fix -> affected units compiled twice (the build
 // front end) -> object diff per unit -> refusals stop the build -> run-pre matching and
 // symbol resolution -> one patch object per unit -> stub + kbuild -> klp relocations -> .ko.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DiffResult, diffObjects, type FunctionDiff } from "../diff/index.ts";
-import { type ElfObject, readElf, STT, writeElf } from "../elf/index.ts";
+import { diffObjects } from "../diff/index.ts";
+import { readElf } from "../elf/index.ts";
 import { ExitCode, UserError } from "../errors/user-error.ts";
 import { prepareBuildInputs } from "../kernel/build-inputs.ts";
-import type { UnitBuild } from "../kernel/build-types.ts";
+import type { BuildInputs, UnitBuild } from "../kernel/build-types.ts";
 import { headerLayoutChanges } from "../kernel/header-scope.ts";
-import { matchUnit } from "../kernel/match.ts";
 import { movedLinesOf } from "../kernel/moved-lines.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
-import { extractPatchObject } from "./extract.ts";
+import { assemblePatch, callbackFunctions, included, type UnitDiff } from "./assemble.ts";
 import { fixFunctions } from "./fix-functions.ts";
 import { fixWithHelpers } from "./helpers-header.ts";
 import { packageModule, type SignOptions } from "./package.ts";
-import { makePolicy } from "./policy.ts";
 import { definitionLine } from "./source-line.ts";
-import type { CallbackKind, IncludedFunction, KernelTarget, PatchedObject } from "./types.ts";
+import type { IncludedFunction, KernelTarget } from "./types.ts";
 
 export interface BuildRequest {
   paths: TargetPaths;
@@ -63,7 +61,7 @@ export interface BuildReport {
 export class BuildRefusedError extends UserError {
   constructor(readonly refusals: BuildRefusalItem[]) {
     super(
-      `the fix cannot be live-patched safely (${refusals.length} refusal${refusals.length === 1 ? "" : "s"}).`,
+      `The fix cannot be live-patched safely (${refusals.length} refusal${refusals.length === 1 ? "" : "s"}).`,
       refusals.map(
         (r) =>
           `${r.where ?? r.unit}: ${r.name}: ${r.kind}: ${r.reason}${r.suggestion ? ` (${r.suggestion})` : ""}`,
@@ -82,43 +80,8 @@ function whereDefined(workDir: string, tree: string, source: string, symbol: str
   return undefined;
 }
 
-export const CALLBACK_NAMES: Record<string, CallbackKind> = {
-  __hotpatch_pre_patch: "pre_patch",
-  __hotpatch_post_patch: "post_patch",
-  __hotpatch_pre_unpatch: "pre_unpatch",
-  __hotpatch_post_unpatch: "post_unpatch",
-};
-
-interface UnitDiff {
-  unit: UnitBuild;
-  diff: DiffResult;
-  /** Callback functions the fix defines (hotpatch/klp-helpers.h), by patched name. */
-  callbacks: string[];
-}
-
-/** Functions named like the helpers header's callbacks. The differ lists only new functions
- * that changed code reaches; callbacks are reached from the stub, so they are looked up here. */
-function callbackFunctions(patched: ElfObject): string[] {
-  return patched.symbols
-    .filter((s) => s.type === STT.FUNC && s.definedIn && CALLBACK_NAMES[s.name] !== undefined)
-    .map((s) => s.name);
-}
-
-function included(diff: DiffResult): FunctionDiff[] {
-  return diff.functions.filter((f) => f.status === "changed" || f.status === "new");
-}
-
-/** Every patched name that goes in: included functions and their children. */
-function includedNames(diff: DiffResult): string[] {
-  const names = new Set<string>();
-  for (const f of included(diff)) {
-    names.add(f.name);
-    for (const c of f.children) names.add(c);
-  }
-  return [...names];
-}
-
-export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
+/** Runs each step under `req.step` (progress and duration) and records how long it took. */
+function stepTimer(req: BuildRequest) {
   const steps: Array<{ name: string; ms: number }> = [];
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
@@ -128,188 +91,31 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       steps.push({ name, ms: Date.now() - t0 });
     }
   };
-  // A fix that changes a struct's layout (in a header or a C file) is refused: the object diff
-  // sees only the code using the struct, not the instances already in memory. Reported with
-  // the front end's and the differ's refusals, which say what else is wrong.
-  const layoutRefusals: BuildRefusalItem[] = headerLayoutChanges(
-    req.paths.tree,
-    readFileSync(req.fixPath, "utf8"),
-  ).map(({ file, type }) => ({
-    unit: file,
-    name: type,
-    kind: "unsafe-data",
-    reason: `the fix changes the layout of ${type}, whose instances the running kernel has already allocated and uses with the old layout`,
-    suggestion:
-      "keep the struct unchanged and hold the new state in a shadow variable (include/hotpatch/klp-helpers.h)",
-  }));
+  return { steps, timed };
+}
+
+export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
+  const { steps, timed } = stepTimer(req);
+  const layoutRefusals = layoutRefusalsOf(req);
   const fix = fixWithHelpers(req.fixPath);
   const inputs = await timed("compile affected units (pristine and patched)", () =>
     prepareBuildInputs(req.paths, fix.path),
   ).finally(fix.cleanup);
   try {
-    if (inputs.refusals.length > 0) {
-      // A layout refusal says more about a header than "included by too many units".
-      const laidOut = new Set(layoutRefusals.map((r) => r.unit));
-      throw new BuildRefusedError([
-        ...layoutRefusals,
-        ...inputs.refusals
-          .filter((r) => !laidOut.has(r.file) || !/included by/.test(r.reason))
-          .map((r) => ({ unit: r.file, name: r.file, kind: "unsupported", reason: r.reason })),
-      ]);
-    }
-    const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
-    const movedLine = movedLinesOf(readFileSync(req.fixPath, "utf8"), req.paths.tree);
-    const diffs = await timed("diff objects", async () =>
-      inputs.units.map((unit): UnitDiff => {
-        const orig = readElf(readFileSync(unit.pristineObject));
-        const patched = readElf(readFileSync(unit.patchedObject));
-        return {
-          unit,
-          diff: diffObjects(orig, patched, {
-            sourceFunctions,
-            movedLine,
-            // Jump labels and static calls on keys the module itself defines need the module kind.
-            objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
-          }),
-          callbacks: callbackFunctions(patched),
-        };
-      }),
-    );
-    const refusals = diffs.flatMap(({ unit, diff }) =>
-      diff.refused.map((r) => ({
-        unit: unit.source,
-        where: whereDefined(inputs.workDir, req.paths.tree, unit.source, r.name),
-        name: r.name,
-        kind: r.kind,
-        reason: r.reason,
-        suggestion: r.suggestion,
-      })),
-    );
-    if (refusals.length + layoutRefusals.length > 0)
-      throw new BuildRefusedError([...layoutRefusals, ...refusals]);
-    const changing = diffs.filter((d) => d.diff.verdict === "patchable" && included(d.diff).length > 0);
-    for (const d of diffs) {
-      if (d.callbacks.length > 0 && !changing.includes(d)) {
-        throw new UserError(
-          `${d.unit.source} defines livepatch callbacks but changes no function: callbacks run only for a unit that also changes code.`,
-        );
-      }
-    }
-    if (changing.length === 0) {
-      throw new UserError(
-        "The fix changes no function of the running kernel: there is nothing to live-patch.",
-        // What the differ noticed anyway (an added or removed export) is worth knowing.
-        diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
-        ExitCode.NO_CHANGE,
-      );
-    }
+    refuseUnsupportedInputs(inputs, layoutRefusals);
+    const diffs = await timed("diff objects", async () => diffUnits(req, inputs.units));
+    const changing = changingUnits(req, inputs.workDir, diffs, layoutRefusals);
     const symvers = parseSymvers(readFileSync(req.paths.symvers, "utf8"));
-    const namespaces = new Set<string>();
-    const objects = new Map<string, PatchedObject>();
-    const functions: IncludedFunction[] = [];
-    const kernelReferences: BuildReport["kernelReferences"] = [];
-    const notes = [...inputs.notes];
-    const warnings: string[] = [];
-    const patchObjects: string[] = [];
-    // Which klp object each section's code belongs to ("" when two objects use the name).
-    const sectionOwners = new Map<string, string>();
-    const outDir = join(inputs.workDir, "patch");
-    mkdirSync(outDir, { recursive: true });
-    await timed("match the running kernel and extract the patch", async () => {
-      for (const [u, { unit, diff, callbacks }] of changing.entries()) {
-        const obj = objects.get(unit.klpObject) ?? { name: unit.klpObject, functions: [], callbacks: {} };
-        objects.set(unit.klpObject, obj);
-        const redirected = included(diff).filter((f) => f.status === "changed" && !f.parent);
-        const match = await matchUnit(
-          req.paths,
-          unit,
-          redirected.map((f) => f.origName ?? f.name),
-        );
-        const exported: Array<{ name: string; alias: string }> = [];
-        redirected.forEach((f, i) => {
-          const oldName = f.origName ?? f.name;
-          const ref = match.functions.get(oldName) ?? match.resolve(oldName);
-          if (!ref)
-            throw new UserError(`${unit.source}: function '${oldName}' is not in the running kernel.`);
-          const alias = `__hotpatch_u${u}_f${i}`;
-          exported.push({ name: f.name, alias });
-          obj.functions.push({ oldName: ref.name, sympos: ref.sympos, alias });
-          functions.push({
-            name: oldName,
-            object: unit.klpObject,
-            unit: unit.source,
-            status: "changed",
-            reasons: f.reasons,
-            sympos: ref.sympos,
-          });
-        });
-        for (const name of callbacks) {
-          const cb = CALLBACK_NAMES[name] as CallbackKind;
-          const alias = `__hotpatch_u${u}_${cb}`;
-          exported.push({ name, alias });
-          obj.callbacks[cb] = alias;
-          functions.push({
-            name,
-            object: unit.klpObject,
-            unit: unit.source,
-            status: "callback",
-            reasons: [`${cb} callback`],
-          });
-        }
-        for (const f of included(diff)) {
-          if (callbacks.includes(f.name)) continue;
-          if (f.status === "new") {
-            functions.push({
-              name: f.name,
-              object: unit.klpObject,
-              unit: unit.source,
-              status: f.parent ? "child" : "new",
-              reasons: f.reasons,
-            });
-          } else if (f.parent) {
-            functions.push({
-              name: f.name,
-              object: unit.klpObject,
-              unit: unit.source,
-              status: "child",
-              reasons: [`part of ${f.parent}`, ...f.reasons],
-            });
-          }
-        }
-        const policy = makePolicy({ diff, unit, match, symvers, namespaces });
-        const result = extractPatchObject({
-          object: readElf(readFileSync(unit.patchedObject)),
-          functions: [...new Set([...includedNames(diff), ...callbacks])],
-          exported,
-          policy,
-        });
-        for (const sec of result.object.sections) {
-          const owner = sectionOwners.get(sec.name);
-          sectionOwners.set(sec.name, owner === undefined || owner === unit.klpObject ? unit.klpObject : "");
-        }
-        const file = join(outDir, `patch_${u}.o`);
-        writeFileSync(file, writeElf(result.object));
-        patchObjects.push(file);
-        for (const t of result.kernelRefs) kernelReferences.push({ ...t, unit: unit.source });
-        notes.push(...result.notes.map((n) => `${unit.source}: ${n}`));
-        warnings.push(...diff.warnings.map((w) => `${unit.source}: ${w}`));
-        if (
-          unit.klpObject !== "vmlinux" &&
-          result.kernelRefs.some((t) => t.kind === "klp" && t.objName === unit.klpObject)
-        ) {
-          warnings.push(
-            `${unit.source}: the patch holds livepatch relocations for module ${unit.klpObject}; on Linux 6.1, removing and reloading ${unit.klpObject} while this patch is loaded fails (fixed upstream in 6.3): unload the patch first.`,
-          );
-        }
-      }
-    });
+    const assembly = await timed("match the running kernel and extract the patch", () =>
+      assemblePatch(req.paths, symvers, changing, join(inputs.workDir, "patch")),
+    );
     const plan = {
       name: req.name,
       replace: req.replace,
-      objects: [...objects.values()],
-      patchObjects,
-      namespaces: [...namespaces].sort(),
-      sectionObjects: new Map([...sectionOwners].filter(([, owner]) => owner !== "")),
+      objects: assembly.objects,
+      patchObjects: assembly.patchObjects,
+      namespaces: assembly.namespaces,
+      sectionObjects: assembly.sectionObjects,
     };
     const packaged = await timed("link the livepatch module (kbuild) and write klp relocations", () =>
       packageModule(plan, {
@@ -325,18 +131,108 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       name: req.name,
       replace: req.replace,
       objects: plan.objects.map((o) => o.name),
-      functions,
+      functions: assembly.functions,
       ignored: diffs.flatMap(({ unit, diff }) =>
         diff.ignored.map((i) => ({ unit: unit.source, name: i.name, reason: i.reason })),
       ),
-      kernelReferences,
+      kernelReferences: assembly.kernelReferences,
       klpRelocationSections: packaged.klp.sections,
-      notes,
-      warnings,
+      notes: [...inputs.notes, ...assembly.notes],
+      warnings: assembly.warnings,
       signed: packaged.signed,
       steps,
     };
   } finally {
     if (!process.env.HOTPATCH_KEEP_WORK) inputs.cleanup();
   }
+}
+
+/**
+ * A fix that changes a struct's layout (in a header or a C file) is refused: the object diff
+ * sees only the code using the struct, not the instances already in memory. Reported with the
+ * front end's and the differ's refusals, which say what else is wrong.
+ */
+function layoutRefusalsOf(req: BuildRequest): BuildRefusalItem[] {
+  return headerLayoutChanges(req.paths.tree, readFileSync(req.fixPath, "utf8")).map(({ file, type }) => ({
+    unit: file,
+    name: type,
+    kind: "unsafe-data",
+    reason: `the fix changes the layout of ${type}, whose instances the running kernel has already allocated and uses with the old layout`,
+    suggestion:
+      "keep the struct unchanged and hold the new state in a shadow variable (include/hotpatch/klp-helpers.h)",
+  }));
+}
+
+/** The front end's refusals (assembly, lib/, too many includers) stop the build here. */
+function refuseUnsupportedInputs(inputs: BuildInputs, layoutRefusals: BuildRefusalItem[]): void {
+  if (inputs.refusals.length === 0) return;
+  // A layout refusal says more about a header than "included by too many units".
+  const laidOut = new Set(layoutRefusals.map((r) => r.unit));
+  throw new BuildRefusedError([
+    ...layoutRefusals,
+    ...inputs.refusals
+      .filter((r) => !laidOut.has(r.file) || !/included by/.test(r.reason))
+      .map((r) => ({ unit: r.file, name: r.file, kind: "unsupported", reason: r.reason })),
+  ]);
+}
+
+/** Diffs every built unit, with what the source fix says (edited functions, moved lines). */
+function diffUnits(req: BuildRequest, units: UnitBuild[]): UnitDiff[] {
+  const fixText = readFileSync(req.fixPath, "utf8");
+  const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
+  const movedLine = movedLinesOf(fixText, req.paths.tree);
+  return units.map((unit): UnitDiff => {
+    const orig = readElf(readFileSync(unit.pristineObject));
+    const patched = readElf(readFileSync(unit.patchedObject));
+    return {
+      unit,
+      diff: diffObjects(orig, patched, {
+        sourceFunctions,
+        movedLine,
+        // Jump labels and static calls on keys the module itself defines need the module kind.
+        objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
+      }),
+      callbacks: callbackFunctions(patched),
+    };
+  });
+}
+
+/**
+ * The units whose code changes. Stops the build on any refusal (exit 2), on callbacks in a unit
+ * that changes nothing (they would never run), and when no function changes (exit 3).
+ */
+function changingUnits(
+  req: BuildRequest,
+  workDir: string,
+  diffs: UnitDiff[],
+  layoutRefusals: BuildRefusalItem[],
+): UnitDiff[] {
+  const refusals = diffs.flatMap(({ unit, diff }) =>
+    diff.refused.map((r) => ({
+      unit: unit.source,
+      where: whereDefined(workDir, req.paths.tree, unit.source, r.name),
+      name: r.name,
+      kind: r.kind,
+      reason: r.reason,
+      suggestion: r.suggestion,
+    })),
+  );
+  if (refusals.length + layoutRefusals.length > 0)
+    throw new BuildRefusedError([...layoutRefusals, ...refusals]);
+  const changing = diffs.filter((d) => d.diff.verdict === "patchable" && included(d.diff).length > 0);
+  const idle = diffs.find((d) => d.callbacks.length > 0 && !changing.includes(d));
+  if (idle) {
+    throw new UserError(
+      `${idle.unit.source} defines livepatch callbacks but changes no function: callbacks run only for a unit that also changes code.`,
+    );
+  }
+  if (changing.length === 0) {
+    throw new UserError(
+      "The fix changes no function of the running kernel: there is nothing to live-patch.",
+      // What the differ noticed anyway (an added or removed export) is worth knowing.
+      diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
+      ExitCode.NO_CHANGE,
+    );
+  }
+  return changing;
 }

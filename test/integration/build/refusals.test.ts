@@ -34,7 +34,7 @@ test("with --json a refusal is a document on stdout and still the sentence and r
   assert.equal(r.exitCode, 2);
   const doc = JSON.parse(r.stdout) as { refused: Array<{ name: string; kind: string }> };
   assert.ok(doc.refused.some((x) => x.name === "dentry_stat" && x.kind === "unsafe-data"));
-  assert.match(r.stderr, /hotpatch: the fix cannot be live-patched safely \(\d+ refusals?\)\./);
+  assert.match(r.stderr, /hotpatch: The fix cannot be live-patched safely \(\d+ refusals?\)\./);
   assert.match(r.stderr, /dentry_stat: unsafe-data: /);
 });
 
