@@ -3,6 +3,7 @@
 // (.cold/.part.N) linked to their parent, and whether ftrace can redirect them.
 import { type DiffObject, type DReloc, type DSection, type DSymbol, relocsIn } from "./model.ts";
 import { childParentName, isPrefixSymbol, STT_FUNC } from "./predicates.ts";
+import { resolveTarget } from "./resolve.ts";
 
 export interface FuncUnit {
   sym: DSymbol;
@@ -71,4 +72,19 @@ export function rootOf(unit: FuncUnit): FuncUnit {
   let u = unit;
   while (u.parent) u = u.parent;
   return u;
+}
+
+/** patched object symbol -> functions whose code references it */
+export function referencingFunctions(funcs: FuncUnit[]): Map<DSymbol, FuncUnit[]> {
+  const users = new Map<DSymbol, FuncUnit[]>();
+  for (const u of funcs) {
+    for (const r of u.relocs) {
+      const t = resolveTarget(u.sec, r);
+      if (t.kind !== "symbol") continue;
+      const list = users.get(t.sym);
+      if (!list) users.set(t.sym, [u]);
+      else if (list[list.length - 1] !== u) list.push(u);
+    }
+  }
+  return users;
 }
