@@ -227,6 +227,19 @@ function leftOutModuleKey(sec: Section, rels: Relocation[], policy: ReferencePol
     : `static call ${name} of module ${target.objName} goes through its trampoline from the patched functions (not inlined)`;
 }
 
+/** What the entry filter of special sections has to share across sections. */
+interface SpecialFilter {
+  obj: ElfObject;
+  /** The included functions' sections. */
+  text: Set<Section>;
+  kept: Set<Section>;
+  handle: (rel: Relocation) => void;
+  notes: string[];
+  leaveOut: (sec: Section, rels: Relocation[]) => string | undefined;
+  /** Addend ranges of the .altinstr_replacement code the kept alternatives use. */
+  replacementRanges: Array<[bigint, bigint]>;
+}
+
 /** Keeps, in each special section, only the entries that point into included functions. */
 function filterSpecialSections(
   obj: ElfObject,
@@ -236,76 +249,107 @@ function filterSpecialSections(
   notes: string[],
   leaveOut: (sec: Section, rels: Relocation[]) => string | undefined = () => undefined,
 ): void {
-  const replacementRanges: Array<[bigint, bigint]> = [];
-  let orcIndices: number[] | null = null;
+  const filter: SpecialFilter = { obj, text, kept, handle, notes, leaveOut, replacementRanges: [] };
+  let orcIndices: number[] | undefined;
   for (const sec of obj.sections) {
     const size = SPECIAL_ENTRY_SIZES[sec.name];
     if (size === undefined || sec.isRelocation) continue;
-    const relocs = obj.relocationsFor(sec);
-    const byEntry = new Map<number, Relocation[]>();
-    for (const rel of relocs) {
-      const i = Math.floor(rel.offset / size);
-      byEntry.set(i, [...(byEntry.get(i) ?? []), rel]);
-    }
-    const keptEntries: number[] = [];
-    for (const [i, rels] of [...byEntry.entries()].sort((a, b) => a[0] - b[0])) {
-      if (!rels.some((r) => r.symbol.definedIn !== null && text.has(r.symbol.definedIn as Section))) continue;
-      const why = leaveOut(sec, rels);
-      if (why) {
-        if (!notes.includes(why)) notes.push(why);
-        continue;
-      }
-      keptEntries.push(i);
-    }
-    if (keptEntries.length === 0) continue;
-    const data = new Uint8Array(keptEntries.length * size);
-    const newRelocs: Relocation[] = [];
-    keptEntries.forEach((entry, j) => {
-      data.set(sec.data.subarray(entry * size, entry * size + size), j * size);
-      for (const rel of byEntry.get(entry) ?? []) {
-        const moved = { ...rel, offset: rel.offset - entry * size + j * size };
-        newRelocs.push(moved);
-        if (sec.name === ".altinstructions" && rel.offset - entry * size === 4) {
-          const len = BigInt(sec.data[entry * size + 11] ?? 0);
-          replacementRanges.push([rel.addend, rel.addend + len]);
-        }
-      }
-    });
-    sec.data = data;
-    sec.size = data.length;
-    const relaSections = obj.relocationSectionsFor(sec);
-    relaSections.forEach((rs, k) => {
-      rs.relocations = k === 0 ? newRelocs : [];
-    });
-    kept.add(sec);
-    for (const rel of newRelocs) handle(rel);
-    if (sec.name === ".orc_unwind_ip") orcIndices = keptEntries;
+    const keptEntries = filterEntries(filter, sec, size);
+    if (sec.name === ".orc_unwind_ip" && keptEntries.length > 0) orcIndices = keptEntries;
   }
+  if (orcIndices) keepOrcEntries(obj, orcIndices, kept);
+  keepUsedReplacements(obj, filter.replacementRanges, kept);
+  noteUncarriedSections(obj, text, kept, notes);
+}
+
+/** A special section's relocations grouped by the entry (of `size` bytes) they fall in. */
+function relocationsByEntry(obj: ElfObject, sec: Section, size: number): Map<number, Relocation[]> {
+  const byEntry = new Map<number, Relocation[]>();
+  for (const rel of obj.relocationsFor(sec)) {
+    const i = Math.floor(rel.offset / size);
+    byEntry.set(i, [...(byEntry.get(i) ?? []), rel]);
+  }
+  return byEntry;
+}
+
+/**
+ * Rewrites `sec` to the entries that point into included functions (minus those `leaveOut`
+ * explains away), with their relocations moved along; returns the kept entries' indices.
+ */
+function filterEntries(filter: SpecialFilter, sec: Section, size: number): number[] {
+  const byEntry = relocationsByEntry(filter.obj, sec, size);
+  const keptEntries: number[] = [];
+  for (const [i, rels] of [...byEntry.entries()].sort((a, b) => a[0] - b[0])) {
+    if (!rels.some((r) => r.symbol.definedIn !== null && filter.text.has(r.symbol.definedIn as Section)))
+      continue;
+    const why = filter.leaveOut(sec, rels);
+    if (why) {
+      if (!filter.notes.includes(why)) filter.notes.push(why);
+      continue;
+    }
+    keptEntries.push(i);
+  }
+  if (keptEntries.length === 0) return keptEntries;
+  const data = new Uint8Array(keptEntries.length * size);
+  const newRelocs: Relocation[] = [];
+  keptEntries.forEach((entry, j) => {
+    data.set(sec.data.subarray(entry * size, entry * size + size), j * size);
+    for (const rel of byEntry.get(entry) ?? []) {
+      newRelocs.push({ ...rel, offset: rel.offset - entry * size + j * size });
+      // An alternative's repl_offset (at +4) points at its replacement code, len at +11.
+      if (sec.name === ".altinstructions" && rel.offset - entry * size === 4) {
+        const len = BigInt(sec.data[entry * size + 11] ?? 0);
+        filter.replacementRanges.push([rel.addend, rel.addend + len]);
+      }
+    }
+  });
+  sec.data = data;
+  sec.size = data.length;
+  filter.obj.relocationSectionsFor(sec).forEach((rs, k) => {
+    rs.relocations = k === 0 ? newRelocs : [];
+  });
+  filter.kept.add(sec);
+  for (const rel of newRelocs) filter.handle(rel);
+  return keptEntries;
+}
+
+/** .orc_unwind has no relocations: its entries follow the kept .orc_unwind_ip entries. */
+function keepOrcEntries(obj: ElfObject, indices: number[], kept: Set<Section>): void {
   const orc = obj.sectionByName(".orc_unwind");
-  if (orc && orcIndices) {
-    const idx: number[] = orcIndices;
-    const data = new Uint8Array(idx.length * ORC_UNWIND_ENTRY);
-    idx.forEach((entry, j) => {
-      data.set(
-        orc.data.subarray(entry * ORC_UNWIND_ENTRY, (entry + 1) * ORC_UNWIND_ENTRY),
-        j * ORC_UNWIND_ENTRY,
-      );
-    });
-    orc.data = data;
-    orc.size = data.length;
-    kept.add(orc);
-  }
+  if (!orc) return;
+  const data = new Uint8Array(indices.length * ORC_UNWIND_ENTRY);
+  indices.forEach((entry, j) => {
+    data.set(
+      orc.data.subarray(entry * ORC_UNWIND_ENTRY, (entry + 1) * ORC_UNWIND_ENTRY),
+      j * ORC_UNWIND_ENTRY,
+    );
+  });
+  orc.data = data;
+  orc.size = data.length;
+  kept.add(orc);
+}
+
+/** .altinstr_replacement goes in when a kept alternative uses it, with only those relocations. */
+function keepUsedReplacements(obj: ElfObject, ranges: Array<[bigint, bigint]>, kept: Set<Section>): void {
   const repl = obj.sectionByName(".altinstr_replacement");
-  if (repl && replacementRanges.length > 0) {
-    kept.add(repl);
-    for (const rs of obj.relocationSectionsFor(repl)) {
-      // repl_offset is `.long 144f - .`: its addend is the replacement's start. Relocations of
-      // replacements we do not carry would drag in symbols nothing uses.
-      rs.relocations = (rs.relocations ?? []).filter((r) =>
-        replacementRanges.some(([a, b]) => BigInt(r.offset) >= a && BigInt(r.offset) < b),
-      );
-    }
+  if (!repl || ranges.length === 0) return;
+  kept.add(repl);
+  for (const rs of obj.relocationSectionsFor(repl)) {
+    // repl_offset is `.long 144f - .`: its addend is the replacement's start. Relocations of
+    // replacements we do not carry would drag in symbols nothing uses.
+    rs.relocations = (rs.relocations ?? []).filter((r) =>
+      ranges.some(([a, b]) => BigInt(r.offset) >= a && BigInt(r.offset) < b),
+    );
   }
+}
+
+/** Any other allocated section that points into included code is dropped: say so. */
+function noteUncarriedSections(
+  obj: ElfObject,
+  text: Set<Section>,
+  kept: Set<Section>,
+  notes: string[],
+): void {
   for (const sec of obj.sections) {
     if (sec.isRelocation || kept.has(sec) || !(sec.flags & SHF.ALLOC) || isDroppedSection(sec.name)) continue;
     if (
