@@ -57,7 +57,14 @@ export async function packageModule(plan: ModulePlan, options: PackageOptions): 
     parts.push(base);
   });
   writeFileSync(join(dir, "Kbuild"), kbuildFile(plan, parts));
-  const kos = await buildExternalModule({ tree: options.tree, moduleDir: dir, logFile: options.logFile });
+  const kos = await buildExternalModule({
+    tree: options.tree,
+    moduleDir: dir,
+    logFile: options.logFile,
+    // The work directory's name is unique per build: kept out of the debug info (and so out of
+    // the build ID), the same fix on the same target gives the same module, byte for byte.
+    makeVars: { KCFLAGS: `-ffile-prefix-map=${dir}=.` },
+  });
   const built = kos.find((k) => k.endsWith(`/${plan.name}.ko`));
   if (!built) throw new UserError(`Kbuild did not produce ${plan.name}.ko (see ${options.logFile ?? dir}).`);
   const ko = readElf(readFileSync(built));

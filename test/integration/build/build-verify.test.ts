@@ -51,6 +51,14 @@ test("corpus 01 (af_unix SIOCATMARK): builds, and the VM shows datagram sockets 
   assert.match(verified.checkOutput, /EOPNOTSUPP/);
 });
 
+test("the same fix on the same target builds the same module, byte for byte", async () => {
+  const first = join(scratch, "again-1.ko");
+  const second = join(scratch, "again-2.ko");
+  await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), first);
+  await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), second);
+  assert.ok(readFileSync(first).equals(readFileSync(second)), "two builds differ (a path in the debug info?)");
+});
+
 test("verify fails, naming the step, when the check fails", async () => {
   const ko = join(scratch, "fix01-again.ko");
   await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), ko);
