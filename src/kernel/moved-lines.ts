@@ -25,10 +25,29 @@ function canBeLineOfCall(text: string): boolean {
 }
 
 /**
+ * Whether the fix changes a compile-time constant (a #define, an enum): then a changed
+ * immediate in code the fix does not touch may be that constant, and a coincidence with a
+ * moved line number must not explain it away.
+ */
+export function changesConstants(fixText: string): boolean {
+  return fixText
+    .split("\n")
+    .filter((line) => /^[-+]/.test(line) && !/^(\+\+\+|---) /.test(line))
+    .some(
+      (line) =>
+        /^[-+]\s*#\s*(define|undef)\b/.test(line) ||
+        /\benum\b/.test(line) ||
+        /^[-+]\s*[A-Z][A-Z0-9_]*\s*=[^=]/.test(line), // an enumerator with its value
+    );
+}
+
+/**
  * The lines the fix at `fixText` moves in the pristine `tree`: for each touched C file or
- * header, an unchanged old line that looks like a call site, and where it lands.
+ * header, an unchanged old line that looks like a call site, and where it lands. None when the
+ * fix changes a constant (changesConstants).
  */
 export function movedLinesOf(fixText: string, tree: string): MovedLine {
+  if (changesConstants(fixText)) return () => false;
   const files = touchedFiles(fixText)
     .filter((f) => !f.created && !f.deleted && /\.[ch]$/.test(f.path) && existsSync(join(tree, f.path)))
     .map((f) => ({

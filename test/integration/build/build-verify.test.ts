@@ -56,7 +56,10 @@ test("the same fix on the same target builds the same module, byte for byte", as
   const second = join(scratch, "again-2.ko");
   await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), first);
   await buildFix(join(corpusDir, "01-af_unix-siocatmark-nonstream.patch"), second);
-  assert.ok(readFileSync(first).equals(readFileSync(second)), "two builds differ (a path in the debug info?)");
+  assert.ok(
+    readFileSync(first).equals(readFileSync(second)),
+    "two builds differ (a path in the debug info?)",
+  );
 });
 
 test("verify fails, naming the step, when the check fails", async () => {

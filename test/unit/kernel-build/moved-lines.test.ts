@@ -73,3 +73,11 @@ test("movedLinesOf: a moved call site is a moved line; includes, braces, comment
   assert.equal(moved(6, 7), false, "a comment");
   assert.equal(moved(3, 4), false, "a line the fix replaced");
 });
+
+test("a fix that changes a #define or an enum moves no line: a changed constant could pass for one", () => {
+  const withDefine = FIX.replace("+added 1", "+#define LIMIT 17");
+  assert.equal(movedLinesOf(withDefine, tree)(5, 6), false);
+  assert.equal(movedLinesOf(FIX.replace("+added 1", "+\tSTATE_NEW = 4,"), tree)(5, 6), false);
+  assert.equal(movedLinesOf(FIX.replace("+added 1", "+enum x { A };"), tree)(5, 6), false);
+  assert.equal(movedLinesOf(FIX, tree)(5, 6), true, "the same fix without them");
+});
