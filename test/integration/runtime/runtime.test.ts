@@ -172,6 +172,17 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
     assert.equal(step("unloadBootA").rc, 0, step("unloadBootA").err);
   });
 
+  test("a livepatch module held by another module is not unloaded until the holder goes", () => {
+    assert.equal(step("loadC").rc, 0, step("loadC").err);
+    assert.equal(step("insmodUser").rc, 0, step("insmodUser").err);
+    const held = step("heldUnload");
+    assert.equal(held.rc, 1);
+    assert.equal(held.err.trim(), "hotpatch: Module hp_rt_c is in use by hp_rt_user: unload those first.");
+    assert.equal(step("heldPatch").out.trim(), "1", "the refused unload left the patch enabled");
+    assert.equal(step("rmmodUser").rc, 0, step("rmmodUser").err);
+    assert.equal(step("unloadC").rc, 0, step("unloadC").err);
+  });
+
   test("SIGINT during the transition reverts the load", () => {
     const s = step("interrupt");
     assert.notEqual(s.rc, 0);
