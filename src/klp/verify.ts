@@ -43,7 +43,7 @@ export function readModinfo(bytes: Uint8Array): Map<string, string> {
 }
 
 /** Checks that a file is a livepatch module; returns its absolute path and module name. */
-export function checkLivepatchModule(koPath: string): { ko: string; name: string } {
+export function checkLivepatchModule(koPath: string): { ko: string; name: string; release: string } {
   const ko = resolve(koPath);
   let info: Map<string, string>;
   try {
@@ -55,7 +55,21 @@ export function checkLivepatchModule(koPath: string): { ko: string; name: string
   if (!name) throw new UserError(`${koPath} has no module name in its .modinfo: is it a kernel module?`);
   if (info.get("livepatch") !== "Y")
     throw new UserError(`${koPath} is not a livepatch module (no livepatch=Y in its modinfo).`);
-  return { ko, name };
+  // vermagic starts with the release the module was built for ("6.1.0-50-amd64 SMP ...").
+  const release = (info.get("vermagic") ?? "").trim().split(/\s+/)[0] ?? "";
+  return { ko, name, release };
+}
+
+/**
+ * A module built for another kernel is refused before any VM work, in words: insmod in the
+ * guest would only say "Invalid module format".
+ */
+export function checkBuiltFor(koPath: string, release: string, target: string): void {
+  const built = checkLivepatchModule(koPath).release;
+  if (built !== release)
+    throw new UserError(
+      `${koPath} was built for kernel ${built || "(no vermagic)"}, not for the target ${target}: build it with --target ${target}.`,
+    );
 }
 
 export async function verifyModule(

@@ -60,6 +60,14 @@ test("verify: a missing module and a directory are refused before any VM work", 
   assertUserError(await run(["verify", `${missing}.ko`]), `${missing}.ko does not exist.`);
   assertUserError(await run(["verify", aDir]), `${aDir} is a directory, not a kernel module.`);
   assertUserError(await run(["verify", "--json", aDir]), `${aDir} is a directory, not a kernel module.`);
+  // Built for 6.1.0-47: refused in words, not by insmod's "Invalid module format" in a VM.
+  const other = fakeKo("lp_other", {
+    modinfo: [VERMAGIC.replace(RELEASE, "6.1.0-47-amd64"), "livepatch=Y", "name=lp_other"],
+  });
+  assertUserError(
+    await run(["verify", other]),
+    `${other} was built for kernel 6.1.0-47-amd64, not for the target debian:6.1.0-50-amd64: build it with --target debian:6.1.0-50-amd64.`,
+  );
   assert.deepEqual(readdirSync(cache), []);
 });
 

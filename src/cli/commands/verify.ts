@@ -5,7 +5,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
-import { checkLivepatchModule, type VerifyReport, verifyModule } from "../../klp/verify.ts";
+import { checkBuiltFor, type VerifyReport, verifyModule } from "../../klp/verify.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
@@ -56,8 +56,9 @@ ${examples(
         throw new UserError("--transition-timeout wants a whole number of seconds.");
       // Bad input is reported before any target or VM work.
       checkUserFile(ko, "a kernel module");
-      checkLivepatchModule(ko);
-      const paths = await prepareTarget(parseTargetName(options.target));
+      const target = parseTargetName(options.target);
+      checkBuiltFor(ko, target.release, options.target);
+      const paths = await prepareTarget(target);
       const report = await verifyModule(paths, ko, {
         check: options.check,
         transitionTimeoutSec: limit,
