@@ -84,92 +84,130 @@ function refusalFor(file: TouchedFile, kind: ReturnType<typeof classifyTouched>)
   }
 }
 
+/** What planning the units of one fix accumulates, file by file. */
+interface Planner {
+  paths: TargetPaths;
+  fixText: string;
+  config: ReturnType<typeof parseKconfig>;
+  /** Makefile assignments read so far, by directory (units.ts). */
+  memo: NonNullable<Parameters<typeof unitConfigState>[3]>;
+  byObject: Map<string, Candidate>;
+  refusals: BuildRefusal[];
+  notes: string[];
+  /** Adds a unit (by its source) to build, because of a touched file. */
+  add: (source: string, because: string, direct: boolean, state: ConfigState) => void;
+}
+
 /** Decides, without compiling, which units the touched files affect. */
 function planUnits(paths: TargetPaths, touched: TouchedFile[], fixText: string): Plan {
-  const config = parseKconfig(readFileSync(join(paths.tree, ".config"), "utf8"));
-  const memo = new Map();
   const byObject = new Map<string, Candidate>();
-  const refusals: BuildRefusal[] = [];
-  const notes: string[] = [];
-  const add = (source: string, because: string, direct: boolean, state: ConfigState) => {
-    const object = objectOfSource(source);
-    const existing = byObject.get(object);
-    if (existing) {
-      if (!existing.becauseOf.includes(because)) existing.becauseOf.push(because);
-      existing.direct ||= direct;
-    } else {
-      byObject.set(object, { source, object, becauseOf: [because], state, direct });
-    }
+  const planner: Planner = {
+    paths,
+    fixText,
+    config: parseKconfig(readFileSync(join(paths.tree, ".config"), "utf8")),
+    memo: new Map(),
+    byObject,
+    refusals: [],
+    notes: [],
+    add: (source, because, direct, state) => {
+      const object = objectOfSource(source);
+      const existing = byObject.get(object);
+      if (existing) {
+        if (!existing.becauseOf.includes(because)) existing.becauseOf.push(because);
+        existing.direct ||= direct;
+      } else {
+        byObject.set(object, { source, object, becauseOf: [because], state, direct });
+      }
+    },
   };
   for (const file of touched) {
     const kind = classifyTouched(file.path);
     if (kind === "ignored") {
-      notes.push(`${file.path}: not part of the kernel image; ignored`);
+      planner.notes.push(`${file.path}: not part of the kernel image; ignored`);
       continue;
     }
     const refused = refusalFor(file, kind);
-    if (refused) {
-      refusals.push({ file: file.path, reason: refused });
-      continue;
-    }
-    if (kind === "c-source") {
-      const state = unitConfigState(paths.tree, objectOfSource(file.path), config, memo);
-      if (state === "n") notes.push(`${file.path}: not built in this kernel's configuration; ignored`);
-      else if (state === "unknown" && includedByOtherSources(paths, file.path, config, memo, add, notes))
-        continue;
-      else add(file.path, file.path, true, state);
-      continue;
-    }
-    // A header: every built unit that includes it, directly or not.
-    if (file.created) {
-      notes.push(`${file.path}: a new header; only the units the fix changes to include it are affected`);
-      continue;
-    }
-    const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
-    let users = headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source));
-    // Only static inlines, macros or prototypes changed (header-scope.ts): the units that can
-    // use them are enough; none named (a new prototype): nothing sees the change.
-    const inlines =
-      users.length > MAX_HEADER_UNITS ? headerCodeNames(paths.tree, file.path, fixText) : undefined;
-    if (inlines) {
-      const narrowed =
-        inlines.length === 0 ? [] : usersOfCodeNames(paths.tree, index, file.path, users, inlines);
-      notes.push(
-        inlines.length === 0
-          ? `${file.path}: the fix changes only declarations or comments there: none of the ${users.length} files including it changes`
-          : `${file.path}: the fix changes only the static inline function(s) or macro(s) ${inlines.join(", ")}; of the ${users.length} files including it, ${narrowed.length} name them or include a header that does`,
-      );
-      users = narrowed;
-    }
-    if (users.length > MAX_HEADER_UNITS * 10) {
-      // Far too many to be worth evaluating the Makefiles for each.
-      refusals.push({
-        file: file.path,
-        reason: `it is included by ${users.length} source files (e.g. ${users.slice(0, 3).join(", ")}); hotpatch rebuilds at most ${MAX_HEADER_UNITS} units per fix`,
-      });
-      continue;
-    }
-    const built = users
-      .map((source) => ({ source, state: unitConfigState(paths.tree, objectOfSource(source), config, memo) }))
-      .filter((u) => u.state !== "n");
-    if (built.length > MAX_HEADER_UNITS) {
-      const sample = built
-        .slice(0, 3)
-        .map((u) => u.source)
-        .join(", ");
-      refusals.push({
-        file: file.path,
-        reason: `it is included by ${built.length} units built in this configuration (e.g. ${sample}); hotpatch rebuilds at most ${MAX_HEADER_UNITS} units per fix`,
-      });
-      continue;
-    }
-    notes.push(
-      `${file.path}: included by ${built.length} built unit(s) (from an #include scan of the tree; units adding their own -I paths or including it conditionally may differ)`,
-    );
-    for (const u of built) add(u.source, file.path, false, u.state);
+    if (refused) planner.refusals.push({ file: file.path, reason: refused });
+    else if (kind === "c-source") planSource(planner, file);
+    else planHeader(planner, file);
   }
   const candidates = [...byObject.values()].sort((a, b) => a.object.localeCompare(b.object));
-  return { candidates, refusals, notes };
+  return { candidates, refusals: planner.refusals, notes: planner.notes };
+}
+
+/** A touched .c file is its own unit, unless it is built only inside the units that #include it. */
+function planSource(planner: Planner, file: TouchedFile): void {
+  const { paths, config, memo, add, notes } = planner;
+  const state = unitConfigState(paths.tree, objectOfSource(file.path), config, memo);
+  if (state === "n") notes.push(`${file.path}: not built in this kernel's configuration; ignored`);
+  else if (state === "unknown" && includedByOtherSources(paths, file.path, config, memo, add, notes)) return;
+  else add(file.path, file.path, true, state);
+}
+
+/** A touched header: every built unit that includes it, directly or not (narrowed when it can be). */
+function planHeader(planner: Planner, file: TouchedFile): void {
+  const { paths, config, memo, notes, refusals } = planner;
+  if (file.created) {
+    notes.push(`${file.path}: a new header; only the units the fix changes to include it are affected`);
+    return;
+  }
+  const index = loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
+  const users = narrowedUsers(
+    planner,
+    file,
+    index,
+    headerUsers(index, file.path).filter((source) => !outsideRunningKernel(source)),
+  );
+  if (users.length > MAX_HEADER_UNITS * 10) {
+    // Far too many to be worth evaluating the Makefiles for each.
+    refusals.push({
+      file: file.path,
+      reason: `it is included by ${users.length} source files (e.g. ${users.slice(0, 3).join(", ")}); hotpatch rebuilds at most ${MAX_HEADER_UNITS} units per fix`,
+    });
+    return;
+  }
+  const built = users
+    .map((source) => ({ source, state: unitConfigState(paths.tree, objectOfSource(source), config, memo) }))
+    .filter((u) => u.state !== "n");
+  if (built.length > MAX_HEADER_UNITS) {
+    const sample = built
+      .slice(0, 3)
+      .map((u) => u.source)
+      .join(", ");
+    refusals.push({
+      file: file.path,
+      reason: `it is included by ${built.length} units built in this configuration (e.g. ${sample}); hotpatch rebuilds at most ${MAX_HEADER_UNITS} units per fix`,
+    });
+    return;
+  }
+  notes.push(
+    `${file.path}: included by ${built.length} built unit(s) (from an #include scan of the tree; units adding their own -I paths or including it conditionally may differ)`,
+  );
+  for (const u of built) planner.add(u.source, file.path, false, u.state);
+}
+
+/**
+ * Only static inlines, macros or prototypes changed (header-scope.ts): the units that can use
+ * them are enough; none named (a new prototype): nothing sees the change. Narrowing is only
+ * worth its scan for a header with more includers than one fix may rebuild.
+ */
+function narrowedUsers(
+  planner: Planner,
+  file: TouchedFile,
+  index: ReturnType<typeof loadIncludeIndex>,
+  users: string[],
+): string[] {
+  const { paths, fixText, notes } = planner;
+  const inlines =
+    users.length > MAX_HEADER_UNITS ? headerCodeNames(paths.tree, file.path, fixText) : undefined;
+  if (!inlines) return users;
+  const narrowed = inlines.length === 0 ? [] : usersOfCodeNames(paths.tree, index, file.path, users, inlines);
+  notes.push(
+    inlines.length === 0
+      ? `${file.path}: the fix changes only declarations or comments there: none of the ${users.length} files including it changes`
+      : `${file.path}: the fix changes only the static inline function(s) or macro(s) ${inlines.join(", ")}; of the ${users.length} files including it, ${narrowed.length} name them or include a header that does`,
+  );
+  return narrowed;
 }
 
 /**
