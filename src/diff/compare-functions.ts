@@ -4,8 +4,7 @@
 import { type Comparison, compareFunctions } from "./compare.ts";
 import type { Decisions, DiffContext } from "./context.ts";
 import { attributeInlining, explainChange } from "./explain.ts";
-import { sourceNameOf } from "./predicates.ts";
-import { type FuncUnit, rootOf } from "./units.ts";
+import type { FuncUnit } from "./units.ts";
 
 export interface FunctionComparison {
   /** how many functions had a twin to compare with */
@@ -46,18 +45,23 @@ export function compareFunctionPairs(ctx: DiffContext, d: Decisions): FunctionCo
 
 /** One function against its twin, code and special-section entries together. */
 function comparePair(ctx: DiffContext, ou: FuncUnit, pu: FuncUnit): Comparison {
-  return compareFunctions(
+  const result = compareFunctions(
     ctx.origSide,
     ctx.patchedSide,
     ou,
     pu,
     ctx.origSpecial.byFunc.get(ou) ?? [],
     ctx.patchedSpecial.byFunc.get(pu) ?? [],
-    // A function whose source the fix edits gets no benefit of the doubt: a constant there
-    // that equals a moved line number may be a real change.
-    ctx.sourceFunctions.has(sourceNameOf(rootOf(pu).sym.name)) ? undefined : ctx.options.movedLine,
   );
+  // The same unit built from the fixed source with the old line numbers (#line) has this
+  // function unchanged: what differs here is only line numbers the fix moved.
+  if (result.kind === "changed" && ctx.options.sameWithOldLineNumbers?.has(pu.sym.name))
+    return { kind: "line-only", detail: OLD_LINE_NUMBERS_DETAIL };
+  return result;
 }
+
+const OLD_LINE_NUMBERS_DETAIL =
+  "only line numbers the fix moved changed (built with the old line numbers, the code is the same)";
 
 /** KPATCH_IGNORE_FUNCTION / KPATCH_IGNORE_SECTION in the fix. */
 function isMarkedIgnored(ctx: DiffContext, pu: FuncUnit): boolean {

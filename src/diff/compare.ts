@@ -15,7 +15,6 @@ import {
 } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { Entry } from "./special-sections.ts";
-import type { DiffOptions } from "./types.ts";
 import type { FuncUnit } from "./units.ts";
 
 export type Comparison =
@@ -23,38 +22,8 @@ export type Comparison =
   | { kind: "line-only"; detail: string }
   | { kind: "changed"; detail: string };
 
-/** Any byte (the disp8 of a stack slot). */
-const ANY = -1;
-/**
- * Instructions that put a 32-bit immediate where a call takes an argument, as the bytes before
- * the immediate: `mov $imm32, %reg` for the six argument registers (edi, esi, edx, ecx, and
- * r8d/r9d with a REX.B prefix), and for the 7th argument on, `push $imm32` or
- * `movl $imm32, disp8(%rsp)` (xfs_corruption_error takes __LINE__ 7th). Longest first, so that
- * `41 b9` reads as %r9d, not as a stray 0x41 before %ecx.
- */
-const IMMEDIATE_ARGUMENTS = [
-  { where: "stack", bytes: [0xc7, 0x44, 0x24, ANY] },
-  { where: "r8d", bytes: [0x41, 0xb8] },
-  { where: "r9d", bytes: [0x41, 0xb9] },
-  { where: "edi", bytes: [0xbf] },
-  { where: "esi", bytes: [0xbe] },
-  { where: "edx", bytes: [0xba] },
-  { where: "ecx", bytes: [0xb9] },
-  { where: "stack", bytes: [0x68] },
-] as const;
-/** Where kpatch's heuristic knows line arguments of the known callees (2nd and 3rd argument). */
-const KNOWN_CALLEE_LINE_REGISTERS = new Set<string>(["esi", "edx"]);
-
-/** One immediate argument whose value differs between the two builds. */
-interface ImmediateLoad {
-  /** Offset of the instruction in the function. */
-  at: number;
-  /** Offset just past it (its immediate is the last 4 bytes). */
-  end: number;
-  where: string;
-  orig: number;
-  patched: number;
-}
+const MOV_IMM_ESI = 0xbe;
+const MOV_IMM_EDX = 0xba;
 
 function bytesOf(sec: DSection, start: number, end: number): Uint8Array {
   if (sec.type === SHT_NOBITS) return new Uint8Array(0);
@@ -68,28 +37,9 @@ function differingOffsets(a: Uint8Array, b: Uint8Array): number[] {
   return out;
 }
 
-/** The immediate-argument instruction whose immediate holds the differing byte at `d`, if any. */
-function immediateLoadAt(orig: Uint8Array, patched: Uint8Array, d: number): ImmediateLoad | undefined {
-  for (let immStart = d; immStart >= Math.max(0, d - 3); immStart--) {
-    for (const pattern of IMMEDIATE_ARGUMENTS) {
-      const at = immStart - pattern.bytes.length;
-      if (at < 0) continue;
-      const matches = pattern.bytes.every(
-        (byte, i) => patched[at + i] === orig[at + i] && (byte === ANY || orig[at + i] === byte),
-      );
-      if (!matches) continue;
-      const imm = (bytes: Uint8Array) => Buffer.from(bytes.subarray(immStart, immStart + 4)).readUInt32LE(0);
-      return { at, end: immStart + 4, where: pattern.where, orig: imm(orig), patched: imm(patched) };
-    }
-  }
-  return undefined;
-}
-
 /**
- * Whether every differing byte lies in an immediate call argument (IMMEDIATE_ARGUMENTS) that
- * is a `__LINE__`: the next call takes a line number (kpatch's long-standing heuristic,
- * 2nd and 3rd argument), or — when the source fix is known — the two values are a line the fix
- * moved. Returns how it was recognised, or undefined when it was not.
+ * The only differences are inside `mov $imm32,%esi` / `mov $imm32,%edx` whose next call is to
+ * a function taking a line number (kpatch's long-standing heuristic, x86_64 argument 2 and 3).
  */
 function lineImmediatesOnly(
   side: Side,
@@ -97,40 +47,36 @@ function lineImmediatesOnly(
   orig: Uint8Array,
   patched: Uint8Array,
   diffs: number[],
-  movedLine: DiffOptions["movedLine"],
-): string | undefined {
-  const loads = new Map<number, ImmediateLoad>();
+): boolean {
+  const opcodes = new Set<number>();
   for (const d of diffs) {
-    const load = immediateLoadAt(orig, patched, d);
-    if (!load) return undefined;
-    loads.set(load.at, load);
+    let found = -1;
+    for (let o = d - 1; o >= Math.max(0, d - 4); o--) {
+      const a = orig[o];
+      if ((a === MOV_IMM_ESI || a === MOV_IMM_EDX) && patched[o] === a) {
+        found = o;
+        break;
+      }
+    }
+    if (found < 0) return false;
+    opcodes.add(found);
   }
-  let how = "only the __LINE__ argument of a WARN/might_sleep-like call changed";
-  for (const load of loads.values()) {
-    const callee = nextCallee(side, unit, unit.start + load.end);
-    if (callee !== undefined && KNOWN_CALLEE_LINE_REGISTERS.has(load.where) && isLineMacroCallee(callee))
-      continue;
-    // The moved line is the evidence here, not the callee: a call the compiler merged into a
-    // shared tail (`push $line; jmp` to one call) has no call after the immediate.
-    if (!movedLine?.(load.orig, load.patched)) return undefined;
-    // No callee in the reason: the next call in address order is not always the one the
-    // immediate is for (a `jmp` to a shared call sits between).
-    how = `only __LINE__ arguments changed (the fix moved line ${load.orig} to ${load.patched})`;
-  }
-  return how;
+  for (const o of opcodes) if (!nextCallTakesLine(side, unit, unit.start + o + 5)) return false;
+  return true;
 }
 
-/** The name of the first function called after offset `from` (string and per-site data skipped). */
-function nextCallee(side: Side, unit: FuncUnit, from: number): string | undefined {
+function nextCallTakesLine(side: Side, unit: FuncUnit, from: number): boolean {
   for (const r of unit.relocs) {
     if (r.offset < from) continue;
     const t = resolveTarget(unit.sec, r);
     if (t.kind === "anon" && isStringSection(t.sec)) continue;
     if (t.kind === "symbol" && isSpecialStatic(t.sym)) continue;
     if (t.kind === "anon" && isPerSiteDataSection(t.sec.name)) continue;
-    return t.kind === "external" ? t.name : t.kind === "symbol" ? t.sym.name : renderTarget(side, t, false);
+    const name =
+      t.kind === "external" ? t.name : t.kind === "symbol" ? t.sym.name : renderTarget(side, t, false);
+    return isLineMacroCallee(name);
   }
-  return undefined;
+  return false;
 }
 
 /** Renders special entries for comparison; the line field is masked and returned apart. */
@@ -159,7 +105,6 @@ export function compareFunctions(
   pu: FuncUnit,
   origEntries: Entry[],
   patchedEntries: Entry[],
-  movedLine?: DiffOptions["movedLine"],
 ): Comparison {
   let lineOnly: string | undefined;
   const ob = bytesOf(ou.sec, ou.start, ou.end);
@@ -168,9 +113,7 @@ export function compareFunctions(
   if (ou.relocs.length !== pu.relocs.length) return { kind: "changed", detail: "relocations differ" };
   // Cheap checks first: differing bytes that are not a line immediate settle it.
   const diffs = differingOffsets(ob, pb);
-  const lineChange =
-    diffs.length > 0 ? lineImmediatesOnly(patchedSide, pu, ob, pb, diffs, movedLine) : undefined;
-  if (diffs.length > 0 && !lineChange) {
+  if (diffs.length > 0 && !lineImmediatesOnly(patchedSide, pu, ob, pb, diffs)) {
     return { kind: "changed", detail: `code differs at +0x${(diffs[0] ?? 0).toString(16)}` };
   }
   for (let i = 0; i < ou.relocs.length; i++) {
@@ -186,7 +129,7 @@ export function compareFunctions(
         detail: `reference differs at +0x${(r.offset - ou.start).toString(16)}: ${a} -> ${b}`,
       };
   }
-  lineOnly = lineChange;
+  if (diffs.length > 0) lineOnly = "only the __LINE__ argument of a WARN/might_sleep-like call changed";
   const oe = renderEntries(origSide, origEntries, ou);
   const pe = renderEntries(patchedSide, patchedEntries, pu);
   if (oe.body.join("\n") !== pe.body.join("\n"))

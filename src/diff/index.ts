@@ -15,3 +15,17 @@ export type * from "./types.ts";
 export function diffObjects(orig: ElfObject, patched: ElfObject, options: DiffOptions = {}): DiffResult {
   return diffViews(fromElf(orig), fromElf(patched), options);
 }
+
+/**
+ * The functions `diff` reports changed that are not changed in `oldLinesDiff`, the diff against
+ * the same fixed source built with the old line numbers: they differ only in moved `__LINE__`s.
+ * Pass the set back as `sameWithOldLineNumbers`.
+ */
+export function sameWithOldLineNumbers(diff: DiffResult, oldLinesDiff: DiffResult): Set<string> {
+  const stillChanged = new Set(
+    oldLinesDiff.functions.filter((f) => f.status === "changed" || f.status === "new").map((f) => f.name),
+  );
+  return new Set(
+    diff.functions.filter((f) => f.status === "changed" && !stillChanged.has(f.name)).map((f) => f.name),
+  );
+}

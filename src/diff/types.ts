@@ -130,10 +130,9 @@ export interface DiffOptions {
    */
   objectKind?: "vmlinux" | "module";
   /**
-   * Whether the source fix left line `origLine` unchanged and moved it to `patchedLine`
-   * (src/kernel/moved-lines.ts). With it, an immediate loaded into an argument register before
-   * a call that differs exactly as a moved line does is taken as a `__LINE__` argument, whatever
-   * the callee; without it, only the well-known line-taking callees count.
+   * Functions (patched names) that are unchanged in a build of the fixed source that keeps the
+   * old line numbers (`#line`, src/kernel/old-line-numbers.ts): their differences are only
+   * `__LINE__` values the fix moved, whatever they are passed to (`hotpatch build` computes it).
    */
-  movedLine?: (origLine: number, patchedLine: number) => boolean;
+  sameWithOldLineNumbers?: ReadonlySet<string>;
 }

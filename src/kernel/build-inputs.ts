@@ -3,7 +3,7 @@
 // per affected compilation unit, with refusals. The livepatch generator calls this, then
 // diffs each pair, then asks src/kernel/match.ts to prove and resolve against the running
 // kernel.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readElf, SHN, STT } from "../elf/index.ts";
 import { step } from "../util/progress.ts";
@@ -11,8 +11,10 @@ import type { BuildInputs, BuildRefusal, PrepareBuildInputsOptions, UnitBuild } 
 import { compilePatched, compilePristine, hasFtrace, objectCacheDir } from "./compile.ts";
 import { applyFix, createScratchView, readFix, type TouchedFile } from "./fix.ts";
 import { headerCodeNames, usersOfCodeNames } from "./header-scope.ts";
+import { applyHunks, withOldLineNumbers } from "./hunks.ts";
 import { headerUsers, loadIncludeIndex } from "./includes.ts";
 import { loadKallsyms } from "./kallsyms.ts";
+import type { UnitCommand } from "./kbuild-cmd.ts";
 import { moduleKallsyms } from "./match.ts";
 import type { TargetPaths } from "./target-layout.ts";
 import {
@@ -274,10 +276,12 @@ async function compileUnit(
   workDir: string,
   logFile: string,
   result: { units: UnitBuild[]; refusals: BuildRefusal[]; notes: string[] },
+  commands: Map<string, UnitCommand>,
 ): Promise<void> {
   const pristine = await step(`compiling ${candidate.object} (pristine)`, () =>
     compilePristine(paths, candidate.object, logFile),
   );
+  commands.set(candidate.object, pristine.command);
   let noFtrace: string | undefined;
   if (!hasFtrace(pristine.command)) {
     if (candidate.direct) {
@@ -317,6 +321,28 @@ async function compileUnit(
 }
 
 /**
+ * A second scratch view whose touched C files and headers hold the fixed text renumbered to
+ * the old line numbers (hunks.ts withOldLineNumbers).
+ */
+function makeOldLinesView(tree: string, dir: string, touched: TouchedFile[], fixPath: string): string {
+  const fixText = readFileSync(fixPath, "utf8");
+  createScratchView(
+    tree,
+    dir,
+    touched.map((t) => t.path),
+  );
+  for (const file of touched) {
+    if (file.deleted || !/\.[ch]$/.test(file.path)) continue;
+    const original = file.created ? "" : readFileSync(join(tree, file.path), "utf8");
+    const text = file.created
+      ? applyHunks(original, fixText, file.path)
+      : withOldLineNumbers(original, fixText, file.path);
+    writeFileSync(join(dir, file.path), text);
+  }
+  return dir;
+}
+
+/**
  * Applies `fixPath` to a scratch view of `paths.tree`, finds the units it affects and compiles
  * each pristine (cached) and patched with the target's exact flags plus
  * -ffunction-sections -fdata-sections. Throws UserError when the fix does not apply.
@@ -345,9 +371,10 @@ export async function prepareBuildInputs(
       planUnits(paths, touched, readFileSync(fixPath, "utf8")),
     );
     const result = { units: [] as UnitBuild[], refusals: plan.refusals, notes: plan.notes };
+    const commands = new Map<string, UnitCommand>();
     if (plan.refusals.length === 0 && !options.planOnly) {
       for (const candidate of plan.candidates)
-        await compileUnit(paths, candidate, viewDir, workDir, logFile, result);
+        await compileUnit(paths, candidate, viewDir, workDir, logFile, result, commands);
     } else {
       // Not compiled: report the units with the paths they would have.
       for (const c of plan.candidates) {
@@ -362,7 +389,25 @@ export async function prepareBuildInputs(
       }
     }
     result.units.sort((a, b) => a.object.localeCompare(b.object));
-    return { touchedFiles: touched.map((t) => t.path), ...result, workDir, cleanup };
+    let oldLinesView: string | undefined;
+    const compileWithOldLineNumbers = async (unit: UnitBuild): Promise<string> => {
+      const command = commands.get(unit.object);
+      if (!command) throw new Error(`${unit.object} was not compiled, so it has no command to replay`);
+      oldLinesView ??= makeOldLinesView(paths.tree, join(workDir, "view-old-lines"), touched, fixPath);
+      const view = oldLinesView;
+      const out = join(workDir, "old-lines", unit.object);
+      await step(`compiling ${unit.object} (fixed, with the old line numbers)`, () =>
+        compilePatched(view, command, out, logFile),
+      );
+      return out;
+    };
+    return {
+      touchedFiles: touched.map((t) => t.path),
+      ...result,
+      workDir,
+      compileWithOldLineNumbers,
+      cleanup,
+    };
   } catch (error) {
     cleanup();
     throw error;

@@ -51,6 +51,12 @@ export interface BuildInputs {
   notes: string[];
   /** Scratch directory holding the patched view and patched objects. */
   workDir: string;
+  /**
+   * Compiles `unit` once more from the fixed source renumbered to the old line numbers
+   * (`#line`, hunks.ts withOldLineNumbers) and returns the object's path: the differ's way to
+   * tell a moved `__LINE__` from a real change.
+   */
+  compileWithOldLineNumbers(unit: UnitBuild): Promise<string>;
   /** Removes workDir (the cached pristine objects stay). */
   cleanup(): void;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Reading a fix's hunks for one file: which lines it changes, the file's new text, and where
-// an unchanged line of the old text lands in the new text (the __LINE__ a call site passes
-// moves with it, see lineMover()).
+// Reading a fix's hunks for one file: which lines it changes, the file's new text, and the
+// fixed text numbered like the old one (withOldLineNumbers), which tells a __LINE__ the fix
+// moved from a real change.
 
 /**
  * The tree-relative path a diff's file header names when lines[i] starts one ("--- a/x"
@@ -15,24 +15,40 @@ function diffFileAt(lines: string[], i: number): string | undefined {
 
 type HunkItem = { hunk: { oldStart: number; oldCount: number; newStart: number } } | { line: string };
 
-/** The hunk headers and body lines a fix has for `path`, in order. */
+/**
+ * The hunk headers and body lines a fix has for `path`, in order. A hunk's body is exactly as
+ * long as its header says: text after it (a `git format-patch` signature "-- ") is not read
+ * as removed lines.
+ */
 export function* hunksOf(patchText: string, path: string): Generator<HunkItem> {
   let inFile = false;
+  let oldLeft = 0;
+  let newLeft = 0;
   const lines = patchText.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
+    if (oldLeft > 0 || newLeft > 0) {
+      if (line.startsWith("\\")) continue; // "\ No newline at end of file"
+      if (line.startsWith("-")) oldLeft--;
+      else if (line.startsWith("+")) newLeft--;
+      else {
+        oldLeft--; // context; an empty line is a context line whose blank was stripped
+        newLeft--;
+      }
+      if (inFile) yield { line };
+      continue;
+    }
     const file = diffFileAt(lines, i);
     if (file !== undefined) {
       inFile = file === path;
       i++;
       continue;
     }
-    if (!inFile) continue;
-    const hunk = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,\d+)? @@/.exec(line);
-    if (hunk) {
-      const oldCount = hunk[2] === undefined ? 1 : Number(hunk[2]);
-      yield { hunk: { oldStart: Number(hunk[1]), oldCount, newStart: Number(hunk[3]) } };
-    } else yield { line };
+    const hunk = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (!hunk) continue;
+    oldLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
+    newLeft = hunk[4] === undefined ? 1 : Number(hunk[4]);
+    if (inFile) yield { hunk: { oldStart: Number(hunk[1]), oldCount: oldLeft, newStart: Number(hunk[3]) } };
   }
 }
 
@@ -83,37 +99,41 @@ export function applyHunks(original: string, patchText: string, path: string): s
 }
 
 /**
- * Where each unchanged line of the old side of `path` lands on the new side; undefined for a
- * line the fix removes. Lines outside every hunk move by the line count the hunks above them
- * added or removed.
+ * The fixed text of `path` with `#line` directives that give every line the fix left unchanged
+ * its old line number (added lines continue from the line before them). Compiled, it differs
+ * from the pristine build only where the fix changed code: a function whose only difference
+ * is a `__LINE__` the fix moved (WARN, might_sleep, a filesystem's error helper taking the line
+ * in any argument) comes out identical. A directive is never put after a line ending in a
+ * backslash (it would join a macro); the numbering may then lag, which only makes more
+ * functions differ, never fewer.
  */
-export function lineMover(patchText: string, path: string): (oldLine: number) => number | undefined {
-  const exact = new Map<number, number | undefined>(); // lines inside hunks
-  const shifts: Array<{ after: number; delta: number }> = []; // from each hunk's end on
-  let oldNo = 0;
-  let newNo = 0;
-  const closeHunk = () => {
-    if (oldNo > 0) shifts.push({ after: oldNo - 1, delta: newNo - oldNo });
+export function withOldLineNumbers(original: string, patchText: string, path: string): string {
+  const old = original.split("\n");
+  const out: string[] = [];
+  let next = 0; // index of the next old line to copy
+  let presumed = 1; // the line number the compiler gives the next output line
+  const copyOld = () => {
+    const wanted = next + 1;
+    if (presumed !== wanted && !(out[out.length - 1] ?? "").endsWith("\\")) {
+      out.push(`#line ${wanted}`);
+      presumed = wanted;
+    }
+    out.push(old[next++] as string);
+    presumed++;
   };
   for (const item of hunksOf(patchText, path)) {
     if ("hunk" in item) {
-      closeHunk();
-      // A hunk that only adds lines (-N,0) inserts after old line N.
-      oldNo = item.hunk.oldStart + (item.hunk.oldCount === 0 ? 1 : 0);
-      newNo = item.hunk.newStart;
+      const start = item.hunk.oldStart - (item.hunk.oldCount === 0 ? 0 : 1);
+      while (next < start) copyOld();
       continue;
     }
     const line = item.line;
-    if (oldNo === 0) continue;
-    if (line.startsWith("-")) exact.set(oldNo++, undefined);
-    else if (line.startsWith("+")) newNo++;
-    else if (line.startsWith(" ") || line === "") exact.set(oldNo++, newNo++);
+    if (line.startsWith("+")) {
+      out.push(line.slice(1));
+      presumed++;
+    } else if (line.startsWith("-")) next++;
+    else copyOld();
   }
-  closeHunk();
-  return (oldLine) => {
-    if (exact.has(oldLine)) return exact.get(oldLine);
-    let delta = 0;
-    for (const shift of shifts) if (oldLine > shift.after) delta = shift.delta;
-    return oldLine + delta;
-  };
+  while (next < old.length) copyOld();
+  return out.join("\n");
 }

@@ -12,7 +12,8 @@ export function touchedLines(fixText: string): Map<string, number[]> {
   for (const line of fixText.split("\n")) {
     if (line.startsWith("+++ ")) {
       const path = line.slice(4).split("\t")[0]?.trim() ?? "";
-      file = path === "/dev/null" ? undefined : path.replace(/^b\//, "");
+      // -p1, like patch: the first component (b/, linux-6.1/ of a quilt series) is not in the tree.
+      file = path === "/dev/null" ? undefined : path.slice(path.indexOf("/") + 1);
       if (file && !out.has(file)) out.set(file, []);
       continue;
     }

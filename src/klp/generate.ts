@@ -4,13 +4,13 @@
 // symbol resolution -> one patch object per unit -> stub + kbuild -> klp relocations -> .ko.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { diffObjects } from "../diff/index.ts";
+import { type DiffOptions, type DiffResult, diffObjects, sameWithOldLineNumbers } from "../diff/index.ts";
+import { sourceNameOf } from "../diff/predicates.ts";
 import { readElf } from "../elf/index.ts";
 import { ExitCode, UserError } from "../errors/user-error.ts";
 import { prepareBuildInputs } from "../kernel/build-inputs.ts";
-import type { BuildInputs, UnitBuild } from "../kernel/build-types.ts";
+import type { BuildInputs } from "../kernel/build-types.ts";
 import { headerLayoutChanges } from "../kernel/header-scope.ts";
-import { movedLinesOf } from "../kernel/moved-lines.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { assemblePatch, callbackFunctions, included, type UnitDiff } from "./assemble.ts";
@@ -103,7 +103,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
   ).finally(fix.cleanup);
   try {
     refuseUnsupportedInputs(inputs, layoutRefusals);
-    const diffs = await timed("diff objects", async () => diffUnits(req, inputs.units));
+    const diffs = await timed("diff objects", () => diffUnits(req, inputs));
     const changing = changingUnits(req, inputs.workDir, diffs, layoutRefusals);
     const symvers = parseSymvers(readFileSync(req.paths.symvers, "utf8"));
     const assembly = await timed("match the running kernel and extract the patch", () =>
@@ -176,25 +176,38 @@ function refuseUnsupportedInputs(inputs: BuildInputs, layoutRefusals: BuildRefus
   ]);
 }
 
-/** Diffs every built unit, with what the source fix says (edited functions, moved lines). */
-function diffUnits(req: BuildRequest, units: UnitBuild[]): UnitDiff[] {
-  const fixText = readFileSync(req.fixPath, "utf8");
+/** Diffs every built unit, with what the source fix says (the functions it edits). */
+async function diffUnits(req: BuildRequest, inputs: BuildInputs): Promise<UnitDiff[]> {
   const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
-  const movedLine = movedLinesOf(fixText, req.paths.tree);
-  return units.map((unit): UnitDiff => {
+  const diffs: UnitDiff[] = [];
+  for (const unit of inputs.units) {
     const orig = readElf(readFileSync(unit.pristineObject));
     const patched = readElf(readFileSync(unit.patchedObject));
-    return {
-      unit,
-      diff: diffObjects(orig, patched, {
-        sourceFunctions,
-        movedLine,
-        // Jump labels and static calls on keys the module itself defines need the module kind.
-        objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
-      }),
-      callbacks: callbackFunctions(patched),
+    const options: DiffOptions = {
+      sourceFunctions,
+      // Jump labels and static calls on keys the module itself defines need the module kind.
+      objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
     };
-  });
+    let diff = diffObjects(orig, patched, options);
+    if (mayHaveMovedLines(diff, sourceFunctions)) {
+      // Built again with the old line numbers: what is still changed there is a real change.
+      const oldLines = readElf(readFileSync(await inputs.compileWithOldLineNumbers(unit)));
+      const same = sameWithOldLineNumbers(diff, diffObjects(orig, oldLines, options));
+      if (same.size > 0) diff = diffObjects(orig, patched, { ...options, sameWithOldLineNumbers: same });
+    }
+    diffs.push({ unit, diff, callbacks: callbackFunctions(patched) });
+  }
+  return diffs;
+}
+
+/**
+ * A changed function the fix does not edit may differ only by a `__LINE__` the fix moved
+ * (callees kpatch's heuristic does not know, such as xfs's error helpers taking it on the
+ * stack); then the unit is worth one more compile to tell.
+ */
+function mayHaveMovedLines(diff: DiffResult, sourceFunctions: string[]): boolean {
+  const edited = new Set(sourceFunctions);
+  return diff.functions.some((f) => f.status === "changed" && !edited.has(sourceNameOf(f.name)));
 }
 
 /**

@@ -40,19 +40,16 @@ test("build: a missing or directory fix, an output that is a directory, a missin
   assert.deepEqual(readdirSync(cache), [], "nothing was prepared or downloaded");
 });
 
-test("diff: --fix needs --source-tree, a directory; a missing fix is named", async () => {
+test("diff --old-line-numbers: a missing object is named; a build of another unit is refused", async () => {
   const patched = object.replace(".ORIG.o", ".PATCHED.o");
   assertUserError(
-    await run(["diff", "--fix", aFile, object, patched]),
-    "--fix and --source-tree go together: the fix's line numbers refer to that tree.",
-  );
-  assertUserError(
-    await run(["diff", "--fix", aFile, "--source-tree", aFile, object, patched]),
-    `The source tree ${aFile} is not a directory.`,
-  );
-  assertUserError(
-    await run(["diff", "--fix", missing, "--source-tree", dir, object, patched]),
+    await run(["diff", "--old-line-numbers", missing, object, patched]),
     `${missing} does not exist.`,
+  );
+  const otherUnit = join(sharedDir, "peer/kpatch-unit-objs/x86_64/meminfo-string.ORIG.o");
+  assertUserError(
+    await run(["diff", "--old-line-numbers", otherUnit, object, patched]),
+    /^the patched object and .*meminfo-string\.ORIG\.o are builds of different source files/,
   );
 });
 

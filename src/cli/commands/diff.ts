@@ -2,15 +2,11 @@
 // `hotpatch diff ORIG.o PATCHED.o [--json]`: what changed between two builds of one
 // compilation unit, what a livepatch must include, and what cannot be live-patched.
 // Exit 0: patchable changes; 3: no change; 2: refused; 1: bad input.
-import { existsSync, statSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
-import { diffObjects, entrySizesFromEnv } from "../../diff/index.ts";
+import { diffObjects, entrySizesFromEnv, sameWithOldLineNumbers } from "../../diff/index.ts";
 import { exitCodeOf, renderText, toJson } from "../../diff/report.ts";
 import { assertSameUnit } from "../../diff/same-unit.ts";
-import { readElfFile } from "../../elf/index.ts";
-import { UserError } from "../../errors/user-error.ts";
-import { type MovedLine, movedLinesOf } from "../../kernel/moved-lines.ts";
-import { readUserFile } from "../../util/user-files.ts";
+import { type ElfObject, readElfFile } from "../../elf/index.ts";
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
@@ -29,10 +25,9 @@ export function registerDiff(program: Command): void {
     .option("--module", "the unit is linked into a loadable module, not vmlinux")
     .option("--source-function <name...>", "functions the fix touched (only used to explain 'inlines X')")
     .option(
-      "--fix <patch>",
-      "the source fix (with --source-tree): a line it moved is a __LINE__ argument, whatever the callee",
+      "--old-line-numbers <object>",
+      "the patched unit built again with the old line numbers (#line): functions unchanged there differ only by moved __LINE__s",
     )
-    .option("--source-tree <dir>", "the unpatched source tree the fix applies to (with --fix)")
     .addHelpText(
       "after",
       "\nExit status: 0 patchable changes, 3 no change, 2 refused, 1 bad input.\n" +
@@ -41,16 +36,15 @@ export function registerDiff(program: Command): void {
         examples(
           "hotpatch diff orig/af_unix.o fixed/af_unix.o",
           "hotpatch diff --module --json orig.o fixed.o",
-          "hotpatch diff --fix fix.patch --source-tree linux/ orig/xfs_inode.o fixed/xfs_inode.o",
+          "hotpatch diff --old-line-numbers renumbered/xfs_alloc.o orig/xfs_alloc.o fixed/xfs_alloc.o",
         ),
     )
     .action((origFile, patchedFile, options) => {
       const orig = readElfFile(origFile);
       const patched = readElfFile(patchedFile);
       assertSameUnit(orig, patched, origFile, patchedFile);
-      const movedLine = movedLinesOption(options.fix, options.sourceTree);
       const result = diffObjects(orig, patched, {
-        ...(movedLine ? { movedLine } : {}),
+        ...sameLinesOption(orig, patched, options.oldLineNumbers),
         entrySizes: entrySizesFromEnv(process.env),
         objectKind: options.module ? "module" : "vmlinux",
         ...(options.sourceFunction ? { sourceFunctions: options.sourceFunction } : {}),
@@ -68,12 +62,16 @@ export function registerDiff(program: Command): void {
     });
 }
 
-/** The lines a fix moves, from --fix and --source-tree (both or neither). */
-function movedLinesOption(fix: string | undefined, tree: string | undefined): MovedLine | undefined {
-  if (fix === undefined && tree === undefined) return undefined;
-  if (fix === undefined || tree === undefined)
-    throw new UserError("--fix and --source-tree go together: the fix's line numbers refer to that tree.");
-  if (!existsSync(tree) || !statSync(tree).isDirectory())
-    throw new UserError(`The source tree ${tree} is not a directory.`);
-  return movedLinesOf(readUserFile(fix, "the fix").toString("utf8"), tree);
+/** --old-line-numbers: the functions that differ only by moved line numbers. */
+function sameLinesOption(
+  orig: ElfObject,
+  patched: ElfObject,
+  oldLinesFile: string | undefined,
+): { sameWithOldLineNumbers?: Set<string> } {
+  if (oldLinesFile === undefined) return {};
+  const oldLines = readElfFile(oldLinesFile);
+  assertSameUnit(patched, oldLines, "the patched object", oldLinesFile);
+  return {
+    sameWithOldLineNumbers: sameWithOldLineNumbers(diffObjects(orig, patched), diffObjects(orig, oldLines)),
+  };
 }

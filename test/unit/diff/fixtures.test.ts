@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { type DiffResult, diffObjects } from "../../../src/diff/index.ts";
+import { type DiffResult, diffObjects, sameWithOldLineNumbers } from "../../../src/diff/index.ts";
 import { readElf } from "../../../src/elf/index.ts";
-import { movedLinesOf } from "../../../src/kernel/moved-lines.ts";
+import { withOldLineNumbers } from "../../../src/kernel/hunks.ts";
 import { fixFunctions } from "../../../src/klp/fix-functions.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
@@ -38,10 +38,14 @@ const kernelFlags = [
 
 /** Both versions are compiled as `unit.c` so that __FILE__ is the same, as in a real rebuild. */
 async function compile(name: string, which: "orig" | "patched"): Promise<Uint8Array> {
-  const dir = join(work, name, which);
+  return compileFile(join(fixtures, name, `${which}.c`), `${name}.${which}`);
+}
+
+async function compileFile(source: string, label: string): Promise<Uint8Array> {
+  const dir = join(work, label);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(join(fixtures, name, `${which}.c`), join(dir, "unit.c"));
-  const out = join(work, `${name}.${which}.o`);
+  copyFileSync(source, join(dir, "unit.c"));
+  const out = join(work, `${label}.o`);
   await execa("gcc", [...kernelFlags, "-I", fixtures, "unit.c", "-o", out], { cwd: dir });
   return readFileSync(out);
 }
@@ -52,8 +56,9 @@ async function diffCase(name: string): Promise<DiffResult> {
 }
 
 /**
- * The case diffed as `hotpatch build` does it: with the source fix (made here with diff -u) and
- * the unpatched tree it applies to, so moved lines and the functions the fix edits are known.
+ * The case diffed as `hotpatch build` does it: the fix (made here with diff -u) is also built
+ * with the old line numbers (#line, withOldLineNumbers), and what is unchanged there differs
+ * only by line numbers the fix moved.
  */
 async function diffCaseWithFix(name: string): Promise<DiffResult> {
   const tree = join(work, name, "tree");
@@ -66,11 +71,20 @@ async function diffCaseWithFix(name: string): Promise<DiffResult> {
   });
   const fixPath = join(work, `${name}.patch`);
   writeFileSync(fixPath, made.stdout);
-  const [a, b] = await Promise.all([compile(name, "orig"), compile(name, "patched")]);
-  return diffObjects(readElf(a), readElf(b), {
-    movedLine: movedLinesOf(made.stdout, tree),
-    sourceFunctions: fixFunctions(fixPath, tree),
-  });
+  const oldLinesSource = join(work, `${name}.old-lines.c`);
+  writeFileSync(
+    oldLinesSource,
+    withOldLineNumbers(readFileSync(join(fixtures, name, "orig.c"), "utf8"), made.stdout, "unit.c"),
+  );
+  const [a, b, c] = await Promise.all([
+    compile(name, "orig"),
+    compile(name, "patched"),
+    compileFile(oldLinesSource, `${name}.old-lines`),
+  ]);
+  const options = { sourceFunctions: fixFunctions(fixPath, tree) };
+  const plain = diffObjects(readElf(a), readElf(b), options);
+  const same = sameWithOldLineNumbers(plain, diffObjects(readElf(a), readElf(c), options));
+  return diffObjects(readElf(a), readElf(b), { ...options, sameWithOldLineNumbers: same });
 }
 
 const names = (result: DiffResult, status: string) =>
@@ -148,7 +162,7 @@ test("ext4 error/journal helper line shift: no change, ignored with the reason",
   );
 });
 
-test("a filesystem helper's __LINE__ in %r8d and %ecx: changed without the fix, a moved line with it", async () => {
+test("a filesystem helper's __LINE__ in %r8d and %ecx: changed alone, only moved lines against the old-line-numbers build", async () => {
   const alone = await diffCase("fs-helper-line-shift");
   assert.deepEqual(names(alone, "changed"), ["fs_check"], "an unknown callee: the immediate is a change");
   const r = await diffCaseWithFix("fs-helper-line-shift");
@@ -157,13 +171,17 @@ test("a filesystem helper's __LINE__ in %r8d and %ecx: changed without the fix, 
     r.ignored.map((i) => i.name),
     ["fs_check"],
   );
-  assert.match(r.ignored[0]?.reason ?? "", /the fix moved line 1[35] to 1[57]\)/);
+  assert.match(r.ignored[0]?.reason ?? "", /only line numbers the fix moved changed/);
 });
 
-test("a constant the fix edits is a change even when it equals a moved line number", async () => {
-  const r = await diffCaseWithFix("fs-helper-constant-change");
-  assert.equal(r.verdict, "patchable");
-  assert.deepEqual(names(r, "changed"), ["fs_check"]);
+test("a constant the fix changes stays a change, even where it equals a moved line number", async () => {
+  const edited = await diffCaseWithFix("fs-helper-constant-change");
+  assert.equal(edited.verdict, "patchable");
+  assert.deepEqual(names(edited, "changed"), ["fs_check"]);
+  const inlined = await diffCaseWithFix("moved-lines-inlined-edit");
+  assert.deepEqual(names(inlined, "changed"), ["fs_caller", "third"], "the caller of the edited inline");
+  const constant = await diffCaseWithFix("moved-lines-static-const");
+  assert.deepEqual(names(constant, "changed"), ["check"], "a static const, not a #define");
 });
 
 test("changed initialised global data: refused as unsafe-data with a suggestion", async () => {
