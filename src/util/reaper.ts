@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// No tool outlives hotpatch. Every running child (QEMU, make, tar, dpkg-deb …) is registered
-// here; while any is registered, SIGINT/SIGTERM/SIGHUP handlers kill them all — and wait until
+// No tool outlives hotpatch. Every child started through run() (make, tar, dpkg-deb …) and
+// every QEMU is registered here; while any is registered, SIGINT/SIGTERM/SIGHUP handlers kill them all — and wait until
 // they are really gone — before hotpatch dies of the same signal. An 'exit' handler kills any
 // left. Why wait: a killed prepare must not leave tar writing into a directory that the next
 // prepare (or a test's clean-up) is deleting.
@@ -23,10 +23,12 @@ export interface GuardOptions {
 type Guardable = Pick<ChildProcess, "pid" | "exitCode" | "signalCode" | "kill">;
 
 const live = new Map<Guardable, GuardOptions>();
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+// SIGQUIT too: the tools run in their own process groups, so the terminal's Ctrl-\ reaches
+// only hotpatch.
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 type HandledSignal = (typeof SIGNALS)[number];
-/** How long a signal handler waits for killed process groups to die before giving up. */
-const GROUP_DEATH_WAIT_MS = 5_000;
+/** How long a signal handler waits for killed children to die before giving up. */
+const DEATH_WAIT_MS = 5_000;
 
 function isRunning(child: Guardable): boolean {
   return child.exitCode === null && child.signalCode === null;
@@ -57,12 +59,21 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function waitForGroupsToDie(pgids: number[]): void {
-  const deadline = Date.now() + GROUP_DEATH_WAIT_MS;
-  let waiting = pgids.filter(groupHasLiveMembers);
+/** Whether a killed child is still running: its whole group, or the process alone. */
+function stillRunning(child: Guardable, options: GuardOptions): boolean {
+  if (child.pid === undefined) return false;
+  const pid = child.pid;
+  if (options.group) return groupHasLiveMembers(pid);
+  return listProcesses().some((p) => p.pid === pid && isLive(p));
+}
+
+/** Waits (bounded) until no killed child runs, so clean-ups never race a dying tool. */
+function waitUntilGone(entries: Array<[Guardable, GuardOptions]>): void {
+  const deadline = Date.now() + DEATH_WAIT_MS;
+  let waiting = entries.filter(([child, options]) => stillRunning(child, options));
   while (waiting.length > 0 && Date.now() < deadline) {
     sleepSync(20);
-    waiting = waiting.filter(groupHasLiveMembers);
+    waiting = waiting.filter(([child, options]) => stillRunning(child, options));
   }
 }
 
@@ -70,10 +81,7 @@ function killAll(): void {
   const entries = [...live];
   live.clear();
   for (const [child, options] of entries) killChild(child, options);
-  const groups = entries.flatMap(([child, options]) =>
-    options.group && child.pid !== undefined ? [child.pid] : [],
-  );
-  waitForGroupsToDie(groups);
+  waitUntilGone(entries);
   for (const [, options] of entries) {
     try {
       options.cleanUp?.();

@@ -13,11 +13,18 @@ const OWNED = new RegExp(`^${PREFIX}(\\d+)-`);
 export function makeRunDir(): string {
   for (const name of readdirSync(tmpdir())) {
     const owner = OWNED.exec(name)?.[1];
-    if (owner !== undefined && !isRunning(Number(owner))) {
-      rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    }
+    if (owner !== undefined && !isRunning(Number(owner))) removeQuietly(join(tmpdir(), name));
   }
   return mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+}
+
+/** Tidying up is best effort: another user's leftover in a sticky /tmp is not ours to remove. */
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // EPERM/EACCES: left for its owner
+  }
 }
 
 function isRunning(pid: number): boolean {

@@ -21,20 +21,30 @@ async function waitForFile(path: string): Promise<string> {
   throw new Error(`${path} never appeared`);
 }
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
+function killGroupQuietly(pgid: number): void {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
   test(`${signal} to hotpatch kills a running tool's whole process group before it dies`, async () => {
+    let pgid = 0;
     const dir = scratchDir("hotpatch-reaper");
     try {
       const pidFile = join(dir, "pgid");
       const script = new URL("./run-forking-tool.ts", import.meta.url).pathname;
       const child = spawn(process.execPath, ["--import", "tsx", script, pidFile], { stdio: "ignore" });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_c, s) => resolve(s)));
-      const pgid = Number(await waitForFile(pidFile));
+      pgid = Number(await waitForFile(pidFile));
       assert.ok(groupHasLiveMembers(pgid), "the tool and its forked child run in their own group");
       child.kill(signal);
       assert.equal(await exited, signal, "hotpatch dies of the signal it got");
       assert.equal(groupHasLiveMembers(pgid), false, "no process of the tool's group is left");
     } finally {
+      if (pgid) killGroupQuietly(pgid); // a failed run must not leave its sleep behind
       rmSync(dir, { recursive: true, force: true });
     }
   });
