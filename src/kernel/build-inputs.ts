@@ -11,7 +11,7 @@ import type { BuildInputs, BuildRefusal, PrepareBuildInputsOptions, UnitBuild } 
 import { compilePatched, compilePristine, hasFtrace, objectCacheDir } from "./compile.ts";
 import { applyFix, createScratchView, readFix, type TouchedFile } from "./fix.ts";
 import { headerCodeNames, usersOfCodeNames } from "./header-scope.ts";
-import { applyHunks, withOldLineNumbers } from "./hunks.ts";
+import { withOldLineNumbers } from "./hunks.ts";
 import { headerUsers, loadIncludeIndex } from "./includes.ts";
 import { loadKallsyms } from "./kallsyms.ts";
 import type { UnitCommand } from "./kbuild-cmd.ts";
@@ -322,9 +322,18 @@ async function compileUnit(
 
 /**
  * A second scratch view whose touched C files and headers hold the fixed text renumbered to
- * the old line numbers (hunks.ts withOldLineNumbers).
+ * the old line numbers (hunks.ts withOldLineNumbers). A file the fix changes in more than one
+ * section (a concatenated series) keeps the fixed view's text: its later sections number their
+ * lines after the earlier ones, so renumbering could misplace them; without it, more functions
+ * differ, never fewer.
  */
-function makeOldLinesView(tree: string, dir: string, touched: TouchedFile[], fixPath: string): string {
+function makeOldLinesView(
+  tree: string,
+  dir: string,
+  touched: TouchedFile[],
+  fixPath: string,
+  fixedView: string,
+): string {
   const fixText = readFileSync(fixPath, "utf8");
   createScratchView(
     tree,
@@ -333,13 +342,22 @@ function makeOldLinesView(tree: string, dir: string, touched: TouchedFile[], fix
   );
   for (const file of touched) {
     if (file.deleted || !/\.[ch]$/.test(file.path)) continue;
-    const original = file.created ? "" : readFileSync(join(tree, file.path), "utf8");
-    const text = file.created
-      ? applyHunks(original, fixText, file.path)
-      : withOldLineNumbers(original, fixText, file.path);
+    const text =
+      file.created || sectionsFor(fixText, file.path) > 1
+        ? readFileSync(join(fixedView, file.path), "utf8")
+        : withOldLineNumbers(readFileSync(join(tree, file.path), "utf8"), fixText, file.path);
     writeFileSync(join(dir, file.path), text);
   }
   return dir;
+}
+
+/** How many file sections of the fix change `path` ("+++ b/<path>" headers, -p1). */
+function sectionsFor(fixText: string, path: string): number {
+  return fixText
+    .split("\n")
+    .filter((line) => line.startsWith("+++ "))
+    .map((line) => line.slice(4).split("\t")[0]?.trim() ?? "")
+    .filter((name) => name.slice(name.indexOf("/") + 1) === path).length;
 }
 
 /**
@@ -393,7 +411,13 @@ export async function prepareBuildInputs(
     const compileWithOldLineNumbers = async (unit: UnitBuild): Promise<string> => {
       const command = commands.get(unit.object);
       if (!command) throw new Error(`${unit.object} was not compiled, so it has no command to replay`);
-      oldLinesView ??= makeOldLinesView(paths.tree, join(workDir, "view-old-lines"), touched, fixPath);
+      oldLinesView ??= makeOldLinesView(
+        paths.tree,
+        join(workDir, "view-old-lines"),
+        touched,
+        fixPath,
+        viewDir,
+      );
       const view = oldLinesView;
       const out = join(workDir, "old-lines", unit.object);
       await step(`compiling ${unit.object} (fixed, with the old line numbers)`, () =>

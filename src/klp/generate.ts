@@ -103,7 +103,8 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
   ).finally(fix.cleanup);
   try {
     refuseUnsupportedInputs(inputs, layoutRefusals);
-    const diffs = await timed("diff objects", () => diffUnits(req, inputs));
+    const diffNotes: string[] = [];
+    const diffs = await timed("diff objects", () => diffUnits(req, inputs, diffNotes));
     const changing = changingUnits(req, inputs.workDir, diffs, layoutRefusals);
     const symvers = parseSymvers(readFileSync(req.paths.symvers, "utf8"));
     const assembly = await timed("match the running kernel and extract the patch", () =>
@@ -137,7 +138,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       ),
       kernelReferences: assembly.kernelReferences,
       klpRelocationSections: packaged.klp.sections,
-      notes: [...inputs.notes, ...assembly.notes],
+      notes: [...inputs.notes, ...diffNotes, ...assembly.notes],
       warnings: assembly.warnings,
       signed: packaged.signed,
       steps,
@@ -177,7 +178,7 @@ function refuseUnsupportedInputs(inputs: BuildInputs, layoutRefusals: BuildRefus
 }
 
 /** Diffs every built unit, with what the source fix says (the functions it edits). */
-async function diffUnits(req: BuildRequest, inputs: BuildInputs): Promise<UnitDiff[]> {
+async function diffUnits(req: BuildRequest, inputs: BuildInputs, notes: string[]): Promise<UnitDiff[]> {
   const sourceFunctions = fixFunctions(req.fixPath, req.paths.tree);
   const diffs: UnitDiff[] = [];
   for (const unit of inputs.units) {
@@ -191,9 +192,17 @@ async function diffUnits(req: BuildRequest, inputs: BuildInputs): Promise<UnitDi
     let diff = diffObjects(orig, patched, options);
     if (mayHaveMovedLines(diff, sourceFunctions)) {
       // Built again with the old line numbers: what is still changed there is a real change.
-      const oldLines = readElf(readFileSync(await inputs.compileWithOldLineNumbers(unit)));
-      const same = sameWithOldLineNumbers(diff, diffObjects(orig, oldLines, options));
-      if (same.size > 0) diff = diffObjects(orig, patched, { ...options, sameWithOldLineNumbers: same });
+      const oldLinesObject = await inputs.compileWithOldLineNumbers(unit).catch(() => undefined);
+      if (oldLinesObject) {
+        const oldLines = readElf(readFileSync(oldLinesObject));
+        const same = sameWithOldLineNumbers(diff, diffObjects(orig, oldLines, options));
+        if (same.size > 0) diff = diffObjects(orig, patched, { ...options, sameWithOldLineNumbers: same });
+      } else {
+        // Not fatal: the patch is then only bigger (functions with moved lines go in too).
+        notes.push(
+          `${unit.source}: the build with the old line numbers failed (see the build log); functions whose only difference is a moved line number are patched too`,
+        );
+      }
     }
     diffs.push({ unit, diff, callbacks: callbackFunctions(patched) });
   }
