@@ -9,6 +9,7 @@ import type { DiffOptions, DiffResult } from "./types.ts";
 export { diffViews } from "./diff.ts";
 export { entrySizesFromEnv } from "./env.ts";
 export { fromElf } from "./from-elf.ts";
+export { sourceNameOf } from "./predicates.ts";
 export type * from "./types.ts";
 
 /** Compares two builds of one unit. Pure: same inputs, same result; never touches files. */

@@ -343,21 +343,12 @@ function makeOldLinesView(
   for (const file of touched) {
     if (file.deleted || !/\.[ch]$/.test(file.path)) continue;
     const text =
-      file.created || sectionsFor(fixText, file.path) > 1
+      file.created || file.sections > 1
         ? readFileSync(join(fixedView, file.path), "utf8")
         : withOldLineNumbers(readFileSync(join(tree, file.path), "utf8"), fixText, file.path);
     writeFileSync(join(dir, file.path), text);
   }
   return dir;
-}
-
-/** How many file sections of the fix change `path` ("+++ b/<path>" headers, -p1). */
-function sectionsFor(fixText: string, path: string): number {
-  return fixText
-    .split("\n")
-    .filter((line) => line.startsWith("+++ "))
-    .map((line) => line.slice(4).split("\t")[0]?.trim() ?? "")
-    .filter((name) => name.slice(name.indexOf("/") + 1) === path).length;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface TouchedFile {
   created: boolean;
   /** The fix deletes it (new side /dev/null). */
   deleted: boolean;
+  /** How many file sections of the fix change it (more than one in a concatenated series). */
+  sections: number;
 }
 
 function stripOne(raw: string): string | null {
@@ -59,6 +61,7 @@ export function touchedFiles(patchText: string): TouchedFile[] {
       path,
       created: (previous?.created ?? false) || oldPath === null,
       deleted: newPath === null,
+      sections: (previous?.sections ?? 0) + 1,
     });
     i++;
   }

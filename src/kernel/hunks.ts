@@ -80,22 +80,7 @@ export function changedLines(patchText: string, path: string): { old: number[]; 
  * the fix was applied with --fuzz=0 before this runs).
  */
 export function applyHunks(original: string, patchText: string, path: string): string {
-  const old = original.split("\n");
-  const out: string[] = [];
-  let next = 0; // index of the next old line to copy
-  for (const item of hunksOf(patchText, path)) {
-    if ("hunk" in item) {
-      const start = item.hunk.oldStart - (item.hunk.oldCount === 0 ? 0 : 1);
-      while (next < start) out.push(old[next++] as string);
-      continue;
-    }
-    const line = item.line;
-    if (line.startsWith("+")) out.push(line.slice(1));
-    else if (line.startsWith("-")) next++;
-    else if (line.startsWith(" ")) out.push(old[next++] as string);
-  }
-  while (next < old.length) out.push(old[next++] as string);
-  return out.join("\n");
+  return rebuild(original, patchText, path, false);
 }
 
 /**
@@ -108,18 +93,26 @@ export function applyHunks(original: string, patchText: string, path: string): s
  * functions differ, never fewer.
  */
 export function withOldLineNumbers(original: string, patchText: string, path: string): string {
+  return rebuild(original, patchText, path, true);
+}
+
+/** The new side of `path`; with `keepOldNumbers`, renumbered as withOldLineNumbers says. */
+function rebuild(original: string, patchText: string, path: string, keepOldNumbers: boolean): string {
   const old = original.split("\n");
   const out: string[] = [];
   let next = 0; // index of the next old line to copy
   let presumed = 1; // the line number the compiler gives the next output line
+  const push = (line: string) => {
+    out.push(line);
+    presumed++;
+  };
   const copyOld = () => {
     const wanted = next + 1;
-    if (presumed !== wanted && !(out[out.length - 1] ?? "").endsWith("\\")) {
+    if (keepOldNumbers && presumed !== wanted && !(out[out.length - 1] ?? "").endsWith("\\")) {
       out.push(`#line ${wanted}`);
       presumed = wanted;
     }
-    out.push(old[next++] as string);
-    presumed++;
+    push(old[next++] as string);
   };
   for (const item of hunksOf(patchText, path)) {
     if ("hunk" in item) {
@@ -128,10 +121,8 @@ export function withOldLineNumbers(original: string, patchText: string, path: st
       continue;
     }
     const line = item.line;
-    if (line.startsWith("+")) {
-      out.push(line.slice(1));
-      presumed++;
-    } else if (line.startsWith("-")) next++;
+    if (line.startsWith("+")) push(line.slice(1));
+    else if (line.startsWith("-")) next++;
     else copyOld();
   }
   while (next < old.length) copyOld();

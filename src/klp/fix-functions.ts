@@ -3,30 +3,29 @@
 // them only to explain a change ("changed by the fix" vs "inlines X"), never to decide one.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { touchedFiles } from "../kernel/fix.ts";
+import { hunksOf } from "../kernel/hunks.ts";
 
-/** Old-side line numbers (1-based) each file's hunks change, by file path (b/ side). */
+/**
+ * Old-side line numbers (1-based) each file's hunks change, by tree path: a removed line
+ * itself, an added line as the line before it.
+ */
 export function touchedLines(fixText: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  let file: string | undefined;
-  let oldLine = 0;
-  for (const line of fixText.split("\n")) {
-    if (line.startsWith("+++ ")) {
-      const path = line.slice(4).split("\t")[0]?.trim() ?? "";
-      // -p1, like patch: the first component (b/, linux-6.1/ of a quilt series) is not in the tree.
-      file = path === "/dev/null" ? undefined : path.slice(path.indexOf("/") + 1);
-      if (file && !out.has(file)) out.set(file, []);
-      continue;
+  for (const { path } of touchedFiles(fixText)) {
+    const lines: number[] = [];
+    let oldLine = 0;
+    for (const item of hunksOf(fixText, path)) {
+      if ("hunk" in item) {
+        // A hunk that only adds (-N,0) inserts after old line N.
+        oldLine = item.hunk.oldStart + (item.hunk.oldCount === 0 ? 1 : 0);
+        continue;
+      }
+      if (item.line.startsWith("-")) lines.push(oldLine++);
+      else if (item.line.startsWith("+")) lines.push(Math.max(1, oldLine - 1));
+      else oldLine++;
     }
-    const hunk = /^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(line);
-    if (hunk) {
-      oldLine = Number(hunk[1]);
-      continue;
-    }
-    if (!file || line.startsWith("--- ")) continue;
-    const list = out.get(file) as number[];
-    if (line.startsWith("-")) list.push(oldLine++);
-    else if (line.startsWith("+")) list.push(Math.max(1, oldLine - 1));
-    else if (line.startsWith(" ")) oldLine++;
+    out.set(path, lines);
   }
   return out;
 }

@@ -4,8 +4,13 @@
 // symbol resolution -> one patch object per unit -> stub + kbuild -> klp relocations -> .ko.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DiffOptions, type DiffResult, diffObjects, sameWithOldLineNumbers } from "../diff/index.ts";
-import { sourceNameOf } from "../diff/predicates.ts";
+import {
+  type DiffOptions,
+  type DiffResult,
+  diffObjects,
+  sameWithOldLineNumbers,
+  sourceNameOf,
+} from "../diff/index.ts";
 import { readElf } from "../elf/index.ts";
 import { ExitCode, UserError } from "../errors/user-error.ts";
 import { prepareBuildInputs } from "../kernel/build-inputs.ts";

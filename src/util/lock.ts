@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../errors/user-error.ts";
 import { cacheRoot } from "./cache.ts";
+import { isPidAlive } from "./processes.ts";
 import { note } from "./progress.ts";
 
 function ownerAlive(lockPath: string): boolean {
@@ -15,13 +16,7 @@ function ownerAlive(lockPath: string): boolean {
   } catch {
     return true; // being written right now: treat as held
   }
-  if (!Number.isFinite(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return Number.isFinite(pid) && pid > 0 && isPidAlive(pid);
 }
 
 function tryTake(lockPath: string): boolean {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The machine's processes as /proc shows them: what the reaper waits on (a killed tool's
-// process group) and what tests check is gone (QEMU, tar).
+// process group), whose lock or run directory is stale, what tests check is gone (QEMU, tar).
 import { readdirSync, readFileSync } from "node:fs";
 
 export interface ProcessInfo {
@@ -46,4 +46,14 @@ export function listProcesses(): ProcessInfo[] {
 /** Whether a process can still run: zombies (exited, not yet reaped) count as dead. */
 export function isLive(p: ProcessInfo): boolean {
   return p.state !== "Z" && p.state !== "X";
+}
+
+/** Whether process `pid` exists and can still run (a zombie counts as gone). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    const info = parseStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return info !== undefined && isLive(info);
+  } catch {
+    return false; // no such process
+  }
 }

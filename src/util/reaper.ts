@@ -10,7 +10,7 @@
 // leader. A SIGKILLed hotpatch runs no handlers; QEMU is started under
 // `setpriv --pdeathsig KILL` for that case (src/vm/qemu.ts).
 import type { ChildProcess } from "node:child_process";
-import { isLive, listProcesses } from "./processes.ts";
+import { isLive, isPidAlive, listProcesses } from "./processes.ts";
 
 export interface GuardOptions {
   /** The child leads its own process group (spawned detached): kill the whole group. */
@@ -63,8 +63,7 @@ function sleepSync(ms: number): void {
 function stillRunning(child: Guardable, options: GuardOptions): boolean {
   if (child.pid === undefined) return false;
   const pid = child.pid;
-  if (options.group) return groupHasLiveMembers(pid);
-  return listProcesses().some((p) => p.pid === pid && isLive(p));
+  return options.group ? groupHasLiveMembers(pid) : isPidAlive(pid);
 }
 
 /** Waits (bounded) until no killed child runs, so clean-ups never race a dying tool. */

@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isPidAlive } from "../util/processes.ts";
 
 const PREFIX = "hotpatch-vm-";
 const OWNED = new RegExp(`^${PREFIX}(\\d+)-`);
@@ -13,7 +14,7 @@ const OWNED = new RegExp(`^${PREFIX}(\\d+)-`);
 export function makeRunDir(): string {
   for (const name of readdirSync(tmpdir())) {
     const owner = OWNED.exec(name)?.[1];
-    if (owner !== undefined && !isRunning(Number(owner))) removeQuietly(join(tmpdir(), name));
+    if (owner !== undefined && !isPidAlive(Number(owner))) removeQuietly(join(tmpdir(), name));
   }
   return mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
 }
@@ -24,14 +25,5 @@ function removeQuietly(dir: string): void {
     rmSync(dir, { recursive: true, force: true });
   } catch {
     // EPERM/EACCES: left for its owner
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
   }
 }

@@ -2,9 +2,8 @@
 // A C fixture compiled the way kbuild compiles kernel code that matters to the extractor
 // (-ffunction-sections -fdata-sections, no PIC, kernel code model), into a scratch directory
 // that lives for the test file: the klp unit tests read and rewrite the resulting object.
-import { rmSync } from "node:fs";
 import { basename, join } from "node:path";
-import { after, before } from "node:test";
+import { before } from "node:test";
 import { execa } from "execa";
 import { scratchDir } from "./scratch.ts";
 
@@ -32,6 +31,5 @@ export function compiledFixture(source: string, prefix: string): CompiledFixture
       fixture.objPath,
     ]);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
   return fixture;
 }

@@ -2,7 +2,7 @@
 // Processes seen through /proc, for the VM tests (real and fake QEMU): is a pid alive, and
 // which QEMU processes or tools a run left behind.
 import { readFileSync } from "node:fs";
-import { isLive, listProcesses } from "../../src/util/processes.ts";
+import { isLive, isPidAlive, listProcesses } from "../../src/util/processes.ts";
 
 /** Pids of live (non-zombie) qemu-system processes whose parent is `parentPid`. */
 export function qemuChildrenOf(parentPid: number): number[] {
@@ -12,13 +12,7 @@ export function qemuChildrenOf(parentPid: number): number[] {
 }
 
 /** Whether `pid` runs: a zombie (exited, not yet reaped) counts as dead. */
-export function isAlive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false; // no such process
-  }
-}
+export const isAlive = isPidAlive;
 
 /** Pids of live processes whose command line mentions `path` (tar -C, dpkg-deb -x, QEMU ...). */
 export function processesUsing(path: string): number[] {

@@ -4,9 +4,9 @@
 // on stderr and a non-zero exit, found before any target is prepared (the cache stays empty),
 // and nothing half-written is left behind.
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { assertUserError, hotpatch, sharedDir } from "../helpers/cli.ts";
 import { scratchDir } from "../helpers/scratch.ts";
 import { fakeKo, RELEASE, VERMAGIC } from "./runtime/fake-ko.ts";
@@ -20,7 +20,6 @@ const missing = join(dir, "missing");
 mkdirSync(aDir);
 mkdirSync(cache);
 writeFileSync(aFile, "not what was asked for\n");
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The CLI with an empty cache, so a step that would prepare a target shows up in it. */
 const run = (args: string[]) => hotpatch(args, { env: { HOTPATCH_CACHE: cache } });

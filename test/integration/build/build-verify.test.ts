@@ -6,9 +6,9 @@
 // unique (sympos), a helper inlined into its caller, a new function, fixes in loadable modules
 // loaded after the patch (corpus 12, 15), and the other `auto` corpus fixes.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { execa } from "execa";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { hotpatch } from "../../helpers/cli.ts";
@@ -34,7 +34,6 @@ const scratch = scratchDir("hotpatch-build-it");
 before(async () => {
   target = await ensureTarget();
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("corpus 01 (af_unix SIOCATMARK): builds, and the VM shows datagram sockets refused while patched", async () => {
   const check = await compileCheck(SIOCATMARK_CHECK, scratch);

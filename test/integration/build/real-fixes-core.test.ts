@@ -4,9 +4,8 @@
 // (docs/real-fix-sweep-core.md): each is built, and verified in a VM of debian:6.1.0-50-amd64
 // or refused for the right reason.
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { hotpatch } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
@@ -19,7 +18,6 @@ const scratch = scratchDir("hotpatch-real-core");
 before(async () => {
   target = await ensureTarget();
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("fsmount SB_NOUSER (a SYSCALL_DEFINE body): __do_sys_fsmount has no __fentry__, so it is carried and the syscall wrappers are replaced", async () => {
   const check = await compileCheck("fsmount-nouser.c", scratch);

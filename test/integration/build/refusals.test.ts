@@ -3,9 +3,8 @@
 // changes a static table (unsafe-data), __init code and assembly (unsupported). Each exits 2
 // and names the symbol or file with its reason.
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { hotpatch } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
@@ -15,7 +14,6 @@ const scratch = scratchDir("hotpatch-refuse-it");
 before(async () => {
   await ensureTarget();
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("a struct that gains a field (dentry_stat) is refused as unsafe data with its size change", async () => {
   const stderr = await buildRefused(join(fixesDir, "dentry-stat-layout.patch"), join(scratch, "x.ko"));

@@ -4,9 +4,8 @@
 // callbacks. Built, then proven in a VM: the counter survives between two reads by one
 // process, and the pre_patch callback ran.
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
@@ -16,7 +15,6 @@ const scratch = scratchDir("hotpatch-shadow-it");
 before(async () => {
   await ensureTarget();
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("shadow variable + callbacks example builds with both callbacks and verifies in the VM", async () => {
   const ko = join(scratch, "counter.ko");

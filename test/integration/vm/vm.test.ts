@@ -5,9 +5,9 @@
 // an interrupted hotpatch), each leaving no QEMU behind.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../../../src/errors/user-error.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
@@ -23,7 +23,6 @@ const scratch = scratchDir("hotpatch-vm-it");
 before(async () => {
   target = await ensureTarget();
 });
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("hotpatch vm -- cat /proc/version prints the target kernel's version", async () => {
   const result = await hotpatch(["vm", "--target", "debian:6.1.0-50-amd64", "--", "cat", "/proc/version"]);

@@ -3,9 +3,9 @@
 // spot with kernel-like code generation flags (-mcmodel=kernel, -mfentry -pg, function and
 // data sections): one case per rule of issue 4.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { type DiffResult, diffObjects, sameWithOldLineNumbers } from "../../../src/diff/index.ts";
@@ -16,7 +16,6 @@ import { scratchDir } from "../../helpers/scratch.ts";
 
 const fixtures = fileURLToPath(new URL("../../fixtures/diff", import.meta.url));
 const work = scratchDir("hotpatch-diff");
-after(() => rmSync(work, { recursive: true, force: true }));
 
 const kernelFlags = [
   "-O2",

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Applying a fix to a symlink scratch view: the tree is never written, errors name the hunk.
 import assert from "node:assert/strict";
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import {
   applyFix,
@@ -15,7 +15,6 @@ import {
 import { scratchDir } from "../../helpers/scratch.ts";
 
 const root = scratchDir("hotpatch-fix");
-after(() => rmSync(root, { recursive: true, force: true }));
 
 function makeTree(): string {
   const tree = join(root, `tree-${Math.random().toString(36).slice(2)}`);
@@ -41,7 +40,7 @@ const GOOD = [
   "",
 ].join("\n");
 
-test("touchedFiles: -p1 paths, created and deleted files, no duplicates", () => {
+test("touchedFiles: -p1 paths, created and deleted files, no duplicates, sections counted", () => {
   const text = [
     GOOD,
     "--- /dev/null",
@@ -55,9 +54,9 @@ test("touchedFiles: -p1 paths, created and deleted files, no duplicates", () => 
     GOOD,
   ].join("\n");
   assert.deepEqual(touchedFiles(text), [
-    { path: "net/unix/af_unix.c", created: false, deleted: false },
-    { path: "net/unix/new.c", created: true, deleted: false },
-    { path: "net/unix/old.c", created: false, deleted: true },
+    { path: "net/unix/af_unix.c", created: false, deleted: false, sections: 2 },
+    { path: "net/unix/new.c", created: true, deleted: false, sections: 1 },
+    { path: "net/unix/old.c", created: false, deleted: true, sections: 1 },
   ]);
   assert.throws(() => touchedFiles("--- a/../etc/passwd\n+++ b/../etc/passwd\n@@ -1 +1 @@\n"), UserError);
 });

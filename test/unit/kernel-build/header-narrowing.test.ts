@@ -3,15 +3,14 @@
 // to the files that can call the inline (directly or through another header), on a small fake
 // tree.
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { headerCodeNames, usersOfCodeNames } from "../../../src/kernel/header-scope.ts";
 import { headerUsers, scanIncludes } from "../../../src/kernel/includes.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 const tree = scratchDir("hotpatch-inlines");
-after(() => rmSync(tree, { recursive: true, force: true }));
 
 const files: Record<string, string> = {
   "include/linux/widget.h": [

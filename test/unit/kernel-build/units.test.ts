@@ -2,9 +2,9 @@
 // Unit placement: kbuild .cmd parsing (module vs vmlinux, module name), Makefile evaluation,
 // touched-file classification, the include scan.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { headerUsers, scanIncludes } from "../../../src/kernel/includes.ts";
 import { cmdFileOf, parseUnitCommand, retarget, splitShell } from "../../../src/kernel/kbuild-cmd.ts";
 import {
@@ -17,7 +17,6 @@ import {
 import { scratchDir } from "../../helpers/scratch.ts";
 
 const root = scratchDir("hotpatch-units");
-after(() => rmSync(root, { recursive: true, force: true }));
 
 const MODULE_CMD = `cmd_net/sctp/auth.o := gcc -Wp,-MMD,net/sctp/.auth.o.d -nostdinc -I./include -D__KERNEL__ -pg -mrecord-mcount -mfentry -DCC_USING_FENTRY -g -ffunction-sections -fdata-sections  -DMODULE  -DKBUILD_BASENAME='"auth"' -DKBUILD_MODNAME='"sctp"' -D__KBUILD_MODNAME=kmod_sctp -c -o net/sctp/auth.o net/sctp/auth.c   ; ./tools/objtool/objtool --hacks=jump_label --orc --retpoline --rethunk --sls --static-call --uaccess   --module net/sctp/auth.o
 

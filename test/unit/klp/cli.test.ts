@@ -2,15 +2,14 @@
 // `hotpatch build` and `hotpatch verify` reject bad input with one sentence and a non-zero exit
 // before touching a target or a VM.
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { execa } from "execa";
 import { hotpatch } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 const dir = scratchDir("hotpatch-klp-cli");
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("build refuses an invalid --name", async () => {
   const r = await hotpatch(["build", "x.patch", "--name", "Bad-Name"]);

@@ -45,4 +45,8 @@ test("old-side line numbers of removed lines and insertion points, per file", ()
     "",
   ].join("\n");
   assert.deepEqual([...touchedLines(fix)], [["x.c", [4, 4, 4]]]);
+  // quilt's -p1 prefix, a pure insertion after old line 8, and a format-patch signature that
+  // is not part of the hunk.
+  const quilt = ["--- linux.orig/y.c", "+++ linux/y.c", "@@ -8,0 +9,2 @@", "+a;", "+b;", "-- ", "2.39.2", ""];
+  assert.deepEqual([...touchedLines(quilt.join("\n"))], [["y.c", [8, 8]]]);
 });

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch vm` parsing, without booting anything: help, and one-sentence errors for bad input.
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { hotpatch } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 const emptyCache = scratchDir("hotpatch-vm-cli");
-after(() => rmSync(emptyCache, { recursive: true, force: true }));
 const env = { ...process.env, HOTPATCH_CACHE: emptyCache } as Record<string, string>;
 
 test("vm --help documents the options", async () => {
