@@ -24,16 +24,30 @@ import type { Accel, VmOptions, VmResult } from "./types.ts";
 const DEFAULT_TIMEOUT_SEC = 300;
 /** A KVM guest that has not reached /init's ready mark by then is taken as hung (seen here). */
 const KVM_BOOT_DEADLINE_MS = 30_000;
+/**
+ * Under TCG a boot takes 2–5 s; one was seen to stall in the kernel's early init (the console
+ * stopped at 0.8 s) until the run's timeout. A guest that has not reached /init by then is
+ * booted once more.
+ */
+const DEFAULT_BOOT_DEADLINE_SEC = 60;
 /** After QEMU exits, how long to wait for the last bytes of the output channel. */
 const CHANNEL_DRAIN_MS = 1_000;
 
 /** Raised internally when KVM does not work, so the caller falls back to TCG. */
 class KvmFailed extends Error {}
 
+/** Raised internally when a TCG boot stalls, so the caller boots once more; carries the error. */
+class BootStalled extends Error {
+  constructor(readonly userError: UserError) {
+    super(userError.message);
+  }
+}
+
 interface Checked {
   options: VmOptions;
   modules: string[];
   timeoutMs: number;
+  bootDeadlineMs: number;
 }
 
 function checkOptions(options: VmOptions): Checked {
@@ -56,7 +70,11 @@ function checkOptions(options: VmOptions): Checked {
   if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
     throw new UserError(`The VM timeout must be a positive number of seconds, not ${timeoutSec}.`);
   }
-  return { options, modules, timeoutMs: timeoutSec * 1000 };
+  const bootDeadlineSec = options.bootDeadlineSec ?? DEFAULT_BOOT_DEADLINE_SEC;
+  if (!Number.isFinite(bootDeadlineSec) || bootDeadlineSec <= 0) {
+    throw new UserError(`The VM boot deadline must be a positive number of seconds, not ${bootDeadlineSec}.`);
+  }
+  return { options, modules, timeoutMs: timeoutSec * 1000, bootDeadlineMs: bootDeadlineSec * 1000 };
 }
 
 function kvmUsable(): boolean {
@@ -90,7 +108,22 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
       }
     }
   }
-  return boot(checked, { kernel, initrd: initramfs.path }, "tcg");
+  return bootUnderTcg(checked, { kernel, initrd: initramfs.path });
+}
+
+/** A TCG boot, and once more if it stalls before /init (a second stall is the user's error). */
+async function bootUnderTcg(checked: Checked, images: { kernel: string; initrd: string }): Promise<VmResult> {
+  try {
+    return await boot(checked, images, "tcg");
+  } catch (error) {
+    if (!(error instanceof BootStalled)) throw error;
+    warn(`${error.userError.message} Booting it once more.`);
+  }
+  try {
+    return await boot(checked, images, "tcg");
+  } catch (error) {
+    throw error instanceof BootStalled ? error.userError : error;
+  }
 }
 
 function listen(server: Server, path: string): Promise<void> {
@@ -108,7 +141,7 @@ type Ending =
   | { kind: "insmod-failed"; index: number }
   | { kind: "qemu-exited"; code: number | null; signal: NodeJS.Signals | null }
   | { kind: "timeout" }
-  | { kind: "kvm-hang" }
+  | { kind: "boot-stalled" }
   | { kind: "spawn-error"; error: NodeJS.ErrnoException };
 
 /** Everything one QEMU process produced, gathered while it runs. */
@@ -208,14 +241,17 @@ function reportTo(session: Session, qemu: ChildProcess): void {
   qemu.on("exit", (code, signal) => session.finish({ kind: "qemu-exited", code, signal }));
 }
 
-/** The run's timeout, and under KVM a boot deadline (KVM can hang here: then TCG takes over). */
-function deadlines(session: Session, timeoutMs: number, accel: Accel): NodeJS.Timeout[] {
-  const timers = [setTimeout(() => session.finish({ kind: "timeout" }), timeoutMs)];
-  if (accel === "kvm") {
-    const hung = () => session.bootMs === undefined && session.finish({ kind: "kvm-hang" });
-    timers.push(setTimeout(hung, KVM_BOOT_DEADLINE_MS));
-  }
-  return timers;
+/**
+ * The run's timeout, and a boot deadline: a guest that has not reached /init by then is stuck
+ * (under KVM, TCG takes over; under TCG, it is booted once more).
+ */
+function deadlines(session: Session, checked: Checked, accel: Accel): NodeJS.Timeout[] {
+  const stalled = () => session.bootMs === undefined && session.finish({ kind: "boot-stalled" });
+  const bootDeadlineMs = accel === "kvm" ? KVM_BOOT_DEADLINE_MS : checked.bootDeadlineMs;
+  return [
+    setTimeout(() => session.finish({ kind: "timeout" }), checked.timeoutMs),
+    setTimeout(stalled, bootDeadlineMs),
+  ];
 }
 
 async function boot(
@@ -261,7 +297,7 @@ async function boot(
     child = qemu;
     unguard = started.unguard;
     reportTo(session, qemu);
-    timers.push(...deadlines(session, checked.timeoutMs, accel));
+    timers.push(...deadlines(session, checked, accel));
 
     const ending = await session.ended;
     if (ending.kind === "qemu-exited") await session.drainChannel();
@@ -313,7 +349,7 @@ function outcome(
   }
   if (accel === "kvm" && session.bootMs === undefined && ending.kind !== "timeout") {
     const reason =
-      ending.kind === "kvm-hang"
+      ending.kind === "boot-stalled"
         ? "no boot within 30 s"
         : session.qemuStderr.trim().split("\n")[0] || "QEMU stopped";
     throw new KvmFailed(reason);
@@ -325,6 +361,11 @@ function outcome(
     const what =
       trouble.kind === "panic" ? "The guest kernel panicked" : "The guest kernel hit an oops or BUG";
     throw vmError(`${what}: ${trouble.line}`, session, release);
+  }
+  if (ending.kind === "boot-stalled") {
+    throw new BootStalled(
+      vmError(`The VM did not reach init within ${checked.bootDeadlineMs / 1000} s.`, session, release),
+    );
   }
   if (ending.kind === "timeout") {
     throw vmError(
@@ -344,7 +385,6 @@ function outcome(
       throw new UserError(`QEMU failed: ${stderr.split("\n")[0]}`, lastLines(stderr, 10));
     throw vmError("The VM stopped before the command finished.", session, release);
   }
-  if (ending.kind !== "exit") throw new Error(`unexpected VM ending ${ending.kind}`);
   return {
     exitCode: ending.code,
     output: session.output,

@@ -15,6 +15,11 @@ export interface VmOptions {
   modules?: string[];
   /** Seconds until the VM is killed and a UserError is thrown; default 300. */
   timeoutSec?: number;
+  /**
+   * Seconds the guest has to reach /init; a boot that stalls longer is killed and booted once
+   * more (a second stall is a UserError). Default 60; a TCG boot takes 2–5 s.
+   */
+  bootDeadlineSec?: number;
   /** Extra kernel command-line words, e.g. ["nokaslr"]. */
   extraCmdline?: string[];
   /** A host directory mounted read-write at the same path in the guest. */

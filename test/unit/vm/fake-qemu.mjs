@@ -3,7 +3,7 @@
 // A stand-in for qemu-system-x86_64 (selected with HOTPATCH_QEMU) that plays a guest without
 // booting one, so the harness's plumbing (channels, marks, timeouts, kills, signals) is tested
 // in milliseconds. FAKE_QEMU_MODE picks the script; FAKE_QEMU_PIDFILE receives its pid.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 
 const args = process.argv.slice(2);
@@ -40,6 +40,18 @@ switch (process.env.FAKE_QEMU_MODE) {
       `${mark("ready", 0)}insmod: can't insert 'x.ko': invalid module format\n${mark("insmod-failed", 1)}`,
     );
     forever();
+    break;
+  case "stall": // the kernel stops before /init: no ready mark, ever
+    forever();
+    break;
+  case "stall-once": // the first boot stalls, the next one runs the command
+    if (!existsSync(process.env.FAKE_QEMU_STATE)) {
+      writeFileSync(process.env.FAKE_QEMU_STATE, "stalled once");
+      forever();
+    } else {
+      channel.write(`${mark("ready", 0)}booted the second time\n${mark("exit", "0")}`);
+      forever();
+    }
     break;
   case "quit":
     process.stderr.write("qemu-system-x86_64: -accel kvm: failed to initialize kvm: No such device\n");

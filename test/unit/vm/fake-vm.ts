@@ -32,6 +32,7 @@ export function makeFakeVm(mode: string): FakeVm {
     HOTPATCH_QUIET: "1",
     FAKE_QEMU_MODE: mode,
     FAKE_QEMU_PIDFILE: pidFile,
+    FAKE_QEMU_STATE: join(dir, "state"),
   };
   return { dir, pidFile, env, options: { vmlinuz, modulesDir, release: "0.0.0-fake" } };
 }

@@ -79,6 +79,27 @@ test("a timeout kills QEMU and says so", async () => {
   });
 });
 
+test("a boot that stalls before /init is killed and booted once more", async () => {
+  await withFake("stall-once", async (vm) => {
+    const result = await runInVm({ ...vm.options, command: ["true"], bootDeadlineSec: 1 });
+    assert.equal(result.exitCode, 0);
+    assert.match(result.output, /booted the second time/);
+    assertQemuGone(vm);
+  });
+});
+
+test("a boot that stalls twice is a UserError naming the deadline, and no QEMU is left", async () => {
+  await withFake("stall", async (vm) => {
+    const started = Date.now();
+    await assert.rejects(
+      runInVm({ ...vm.options, command: ["true"], bootDeadlineSec: 1 }),
+      (error: unknown) => error instanceof UserError && /did not reach init within 1 s/.test(error.message),
+    );
+    assert.ok(Date.now() - started < 30_000);
+    assertQemuGone(vm);
+  });
+});
+
 test("a module that fails to load is named", async () => {
   await withFake("insmod", async (vm) => {
     await assert.rejects(
