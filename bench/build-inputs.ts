@@ -6,7 +6,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { prepareBuildInputs } from "../src/kernel/build-inputs.ts";
+import { readFixes } from "../src/build/fixes.ts";
+import { prepareUnits } from "../src/build/inputs.ts";
 import { prepareTarget } from "../src/kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../src/kernel/target-layout.ts";
 
@@ -31,7 +32,7 @@ writeFileSync(fix, `--- a/${source}\n+++ b/${source}\n@@ -1 +1,2 @@\n+/* hotpatc
 
 async function timed(label: string): Promise<number> {
   const started = performance.now();
-  const inputs = await prepareBuildInputs(paths, fix);
+  const inputs = await prepareUnits(paths, readFixes([fix]));
   const ms = performance.now() - started;
   console.log(
     `${label}: ${(ms / 1000).toFixed(2)} s (${inputs.units.map((u) => `${u.object} -> ${u.klpObject}`).join(", ")})`,

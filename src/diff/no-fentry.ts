@@ -17,6 +17,11 @@ export interface NoFentryPlan {
   callers: Map<FuncUnit, string>;
   /** functions that cannot be handled this way (refuse them) */
   refused: FuncUnit[];
+  /** carried copies that no redirected function would ever call (refuse them: the fix would
+   * silently not apply, e.g. a chain of noinstr code entered from assembly) */
+  unreached: FuncUnit[];
+  /** changed functions only __init code calls: that code already ran, so they never run again */
+  initOnly: FuncUnit[];
 }
 
 /** Sections whose relocations point at functions without taking their address for a call. */
@@ -71,10 +76,19 @@ export function planNoFentry(
   changed: Set<FuncUnit>,
   users: Map<DSymbol, FuncUnit[]>,
 ): NoFentryPlan {
-  const plan: NoFentryPlan = { carried: new Map(), callers: new Map(), refused: [] };
+  const plan: NoFentryPlan = {
+    carried: new Map(),
+    callers: new Map(),
+    refused: [],
+    unreached: [],
+    initOnly: [],
+  };
   const taken = addressTaken(patchedObj);
   const queue = [...noFentry];
   const seen = new Set<FuncUnit>(queue);
+  /** For each carried copy, the callers (roots) that will call it: redirected or carried. */
+  const callersOf = new Map<FuncUnit, FuncUnit[]>();
+  const calledFromInit = new Set<FuncUnit>();
   for (let i = 0; i < queue.length; i++) {
     const u = queue[i] as FuncUnit;
     if (u.sym.bind !== STB_LOCAL || taken.has(u.sym)) {
@@ -85,6 +99,8 @@ export function planNoFentry(
       u,
       `changed; ftrace cannot redirect it (no __fentry__), so the patch carries a new copy and replaces its callers`,
     );
+    const callers: FuncUnit[] = [];
+    callersOf.set(u, callers);
     for (const caller of users.get(u.sym) ?? []) {
       const root = rootOf(caller);
       if (root === u) continue;
@@ -94,9 +110,13 @@ export function planNoFentry(
         plan.refused.push(u);
         continue;
       }
-      if (seen.has(root)) continue;
       // Init code already ran and is gone: it will not call the old copy again.
-      if (isInitOrExitSection(root.sec.name) && root.sec.name.startsWith(".init")) continue;
+      if (isInitOrExitSection(root.sec.name) && root.sec.name.startsWith(".init")) {
+        calledFromInit.add(u);
+        continue;
+      }
+      callers.push(root);
+      if (seen.has(root)) continue;
       seen.add(root);
       if (isInitOrExitSection(root.sec.name)) plan.refused.push(u);
       else if (!root.hasFentry) queue.push(root);
@@ -104,11 +124,43 @@ export function planNoFentry(
         plan.callers.set(root, `calls ${u.sym.name}, which the patch carries as a new copy`);
     }
   }
+  settleReachability(plan, callersOf, calledFromInit);
   // A refused function's plan is void: its callers need not be replaced for it.
   plan.refused = [...new Set(plan.refused)];
-  if (plan.refused.length > 0) {
+  if (plan.refused.length + plan.unreached.length > 0) {
     plan.carried.clear();
     plan.callers.clear();
   }
   return plan;
+}
+
+/**
+ * Every carried copy must be called by a function the patch redirects (one with __fentry__),
+ * directly or through other carried copies; otherwise nothing ever runs it and the fix is
+ * silently not applied. Copies that only __init code called are left alone instead.
+ */
+function settleReachability(
+  plan: NoFentryPlan,
+  callersOf: Map<FuncUnit, FuncUnit[]>,
+  calledFromInit: Set<FuncUnit>,
+): void {
+  const reached = new Set<FuncUnit>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [u, callers] of callersOf) {
+      if (reached.has(u)) continue;
+      if (callers.some((r) => (r.hasFentry && !plan.carried.has(r)) || reached.has(r))) {
+        reached.add(u);
+        grew = true;
+      }
+    }
+  }
+  const refused = new Set(plan.refused);
+  for (const u of plan.carried.keys()) {
+    if (reached.has(u) || refused.has(u)) continue;
+    const everCalled = (callersOf.get(u) ?? []).length > 0;
+    if (!everCalled && calledFromInit.has(u)) plan.initOnly.push(u);
+    else plan.unreached.push(u);
+  }
+  for (const u of [...plan.unreached, ...plan.initOnly]) plan.carried.delete(u);
 }

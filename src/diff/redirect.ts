@@ -9,7 +9,7 @@ import type { DSymbol } from "./model.ts";
 import { planNoFentry } from "./no-fentry.ts";
 import { isInitOrExitSection } from "./predicates.ts";
 import { type FuncUnit, rootOf } from "./units.ts";
-import { initCode, noFentry } from "./verdicts.ts";
+import { initCode, noFentry, noFentryUnreached } from "./verdicts.ts";
 
 /** Child parts: a changed part that ftrace cannot redirect makes its parent change. */
 export function moveChangesToParents(d: Decisions): void {
@@ -87,6 +87,14 @@ function carryNoFentry(
 ): Map<FuncUnit, string> {
   const plan = planNoFentry(ctx.patchedObj, noFentryChanged, d.changed, users);
   for (const u of plan.refused) d.refused.push(noFentry(u.sym.name));
+  for (const u of plan.unreached) d.refused.push(noFentryUnreached(u.sym.name));
+  for (const u of plan.initOnly) {
+    d.changed.delete(u);
+    d.ignored.push({
+      name: u.sym.name,
+      reason: "changed, but only __init code calls it, and that already ran",
+    });
+  }
   for (const [u, why] of plan.carried) {
     d.changed.delete(u);
     d.isNew.add(u);

@@ -54,6 +54,15 @@ export function noFentry(name: string): Refusal {
   };
 }
 
+export function noFentryUnreached(name: string): Refusal {
+  return {
+    kind: "no-fentry",
+    name,
+    reason: `${name} changed and has no __fentry__ call, and neither has any function of this unit that calls it (noinstr/notrace code entered from assembly or other units): a new copy would never be called, so the fix would silently not apply`,
+    suggestion: "fix it where a redirectable function calls it, or refuse the fix for live patching",
+  };
+}
+
 export function orphanChange(name: string): Refusal {
   return {
     kind: "orphan-change",

@@ -5,11 +5,12 @@
 // scratch view, so both objects differ only by the fix.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { withLock } from "../util/lock.ts";
 import { run } from "../util/run.ts";
 import { refreshScratchView } from "./fix.ts";
-import { cmdFileOf, parseUnitCommand, retarget, type UnitCommand } from "./kbuild-cmd.ts";
+import { cmdFileOf, depsOfCmdFile, parseUnitCommand, retarget, type UnitCommand } from "./kbuild-cmd.ts";
 import type { TargetPaths } from "./target-layout.ts";
 
 /** What hotpatch adds to the target's flags, so every function and object has its own section. */
@@ -25,6 +26,8 @@ export interface PristineUnit {
   command: UnitCommand;
   /** True when it came from the cache without running make. */
   cached: boolean;
+  /** Tree-relative files the compiler read (kbuild's dependency list). */
+  reads: string[];
 }
 
 /** The lock serialising every compile inside a target's tree. */
@@ -36,45 +39,97 @@ export function objectCacheDir(paths: TargetPaths): string {
   return join(paths.root, "objects", OBJECT_CACHE_VERSION);
 }
 
+function cachedPristine(paths: TargetPaths, object: string): PristineUnit | undefined {
+  const cachedObject = join(objectCacheDir(paths), object);
+  const cachedCmd = `${cachedObject}.cmd`;
+  if (!existsSync(cachedObject) || !existsSync(cachedCmd)) return undefined;
+  const cmdText = readFileSync(cachedCmd, "utf8");
+  const command = parseUnitCommand(cmdText, object);
+  return { objectPath: cachedObject, command, cached: true, reads: depsOfCmdFile(cmdText) };
+}
+
+/** Copies what kbuild just built for `object` into the cache (object first, .cmd last). */
+function cacheBuilt(paths: TargetPaths, object: string): PristineUnit {
+  const cachedObject = join(objectCacheDir(paths), object);
+  const cmdText = readFileSync(join(paths.tree, cmdFileOf(object)), "utf8");
+  const command = parseUnitCommand(cmdText, object);
+  if (!command.compile.includes("-ffunction-sections")) {
+    throw new Error(`kbuild did not use ${SECTION_FLAGS} for ${object} (stale .cmd?)`);
+  }
+  mkdirSync(dirname(cachedObject), { recursive: true });
+  const partial = `${cachedObject}.partial-${process.pid}`;
+  copyFileSync(join(paths.tree, object), partial);
+  // The .cmd's presence marks the cache entry complete.
+  renameSync(partial, cachedObject);
+  writeFileAtomic(`${cachedObject}.cmd`, cmdText);
+  return { objectPath: cachedObject, command, cached: false, reads: depsOfCmdFile(cmdText) };
+}
+
 /** Compiles `object` (e.g. `net/unix/af_unix.o`) in the pristine tree, or returns the cached copy. */
 export async function compilePristine(
   paths: TargetPaths,
   object: string,
   logFile?: string,
 ): Promise<PristineUnit> {
-  const cachedObject = join(objectCacheDir(paths), object);
-  const cachedCmd = `${cachedObject}.cmd`;
-  const fromCache = (): PristineUnit | undefined => {
-    if (!existsSync(cachedObject) || !existsSync(cachedCmd)) return undefined;
-    const command = parseUnitCommand(readFileSync(cachedCmd, "utf8"), object);
-    return { objectPath: cachedObject, command, cached: true };
-  };
-  const hit = fromCache();
-  if (hit) return hit;
-  return withLock(
+  const result = (await compilePristineBatch(paths, [object], { logFile, jobs: 2 })).get(object);
+  if (result instanceof Error) throw result;
+  return result as PristineUnit;
+}
+
+/**
+ * Compiles several objects in the pristine tree with one `make -k -jN` (kbuild runs them in
+ * parallel), under the tree's lock; cached objects are not rebuilt. Each object maps to its
+ * unit, or to the error that kept it from being built (the make log names the cause).
+ */
+export async function compilePristineBatch(
+  paths: TargetPaths,
+  objects: string[],
+  options: { logFile?: string; jobs: number; progress?: (done: number) => void },
+): Promise<Map<string, PristineUnit | UserError>> {
+  const result = new Map<string, PristineUnit | UserError>();
+  const missing = objects.filter((o) => {
+    const hit = cachedPristine(paths, o);
+    if (hit) result.set(o, hit);
+    return !hit;
+  });
+  options.progress?.(result.size);
+  if (missing.length === 0) return result;
+  await withLock(
     treeLockPath(paths),
     async () => {
-      const again = fromCache(); // another process may have built it while we waited
-      if (again) return again;
-      await run("make", ["-C", paths.tree, "-j2", `KCFLAGS=${SECTION_FLAGS}`, object], {
-        logFile,
-        what: `compiling ${object} in the target's tree`,
+      const todo = missing.filter((o) => {
+        const hit = cachedPristine(paths, o); // another process may have built it meanwhile
+        if (hit) result.set(o, hit);
+        return !hit;
       });
-      const cmdText = readFileSync(join(paths.tree, cmdFileOf(object)), "utf8");
-      const command = parseUnitCommand(cmdText, object);
-      if (!command.compile.includes("-ffunction-sections")) {
-        throw new Error(`kbuild did not use ${SECTION_FLAGS} for ${object} (stale .cmd?)`);
+      if (todo.length === 0) return;
+      const failure = await run(
+        "make",
+        ["-C", paths.tree, "-k", `-j${options.jobs}`, `KCFLAGS=${SECTION_FLAGS}`, ...todo],
+        {
+          logFile: options.logFile,
+          what: `compiling ${todo.length === 1 ? todo[0] : `${todo.length} units`} in the target's tree`,
+        },
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      for (const o of todo) {
+        const built = existsSync(join(paths.tree, cmdFileOf(o))) && existsSync(join(paths.tree, o));
+        if (built) result.set(o, cacheBuilt(paths, o));
+        else
+          result.set(
+            o,
+            failure instanceof UserError
+              ? failure
+              : new UserError(`compiling ${o} in the target's tree failed.`),
+          );
+        options.progress?.(result.size);
       }
-      mkdirSync(dirname(cachedObject), { recursive: true });
-      const partial = `${cachedObject}.partial-${process.pid}`;
-      copyFileSync(join(paths.tree, object), partial);
-      // Object first, .cmd last: the .cmd's presence marks the cache entry complete.
-      renameSync(partial, cachedObject);
-      writeFileAtomic(cachedCmd, cmdText);
-      return { objectPath: cachedObject, command, cached: false };
     },
     { what: `the target tree ${paths.tree}` },
   );
+  return result;
 }
 
 /**

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Which C files include a header, directly or through other headers: a regex scan of every
-// `#include` in the tree (x86 and generic code only), resolved against kbuild's standard
-// include directories, cached as JSON per target. It is an over-approximation in one way
-// (#include under #if that is false still counts) and an under-approximation in another
-// (directories adding their own -I paths, and computed #include names, are not followed);
-// the result is reported as such.
+// `#include` in the tree (x86 and generic code only), cached as JSON per target. Names resolve
+// like the compiler resolves them: the including file's own directory for "quoted" names, the
+// `-I` directories its Makefiles add (ccflags-y, subdir-ccflags-y, CFLAGS_<unit>.o), then
+// kbuild's standard directories. A name none of these finds (an -I built from a variable the
+// scan cannot evaluate) is matched against every file whose path ends with it: more includers,
+// never fewer. It still over-approximates (an #include under a false #if counts) and misses
+// computed #include names; the build narrows the result with the preprocessor itself
+// (src/kernel/preprocess.ts), which has the last word.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -30,7 +33,7 @@ const SKIP_TOP = new Set([
   ".git",
   "debian",
 ]);
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
 export interface IncludeIndex {
   version: number;
@@ -38,8 +41,16 @@ export interface IncludeIndex {
   includes: Record<string, string[]>;
 }
 
-function listSources(tree: string): string[] {
-  const found: string[] = [];
+interface SourceTree {
+  /** .c and .h files, tree-relative. */
+  files: string[];
+  /** Directories holding a Makefile or Kbuild, tree-relative. */
+  makefileDirs: string[];
+}
+
+function listSources(tree: string): SourceTree {
+  const files: string[] = [];
+  const makefileDirs: string[] = [];
   const walk = (rel: string) => {
     const abs = rel ? join(tree, rel) : tree;
     for (const entry of readdirSync(abs, { withFileTypes: true })) {
@@ -49,46 +60,143 @@ function listSources(tree: string): string[] {
         if (rel === "arch" && entry.name !== "x86") continue;
         walk(path);
       } else if (entry.isFile() && (entry.name.endsWith(".c") || entry.name.endsWith(".h"))) {
-        found.push(path);
+        files.push(path);
+      } else if (entry.isFile() && rel && (entry.name === "Makefile" || entry.name === "Kbuild")) {
+        if (!makefileDirs.includes(rel)) makefileDirs.push(rel);
       }
     }
   };
   walk("");
+  return { files, makefileDirs };
+}
+
+/** `-I` directories one Makefile adds, for its own units (`local`) and its subdirectories' too. */
+interface MakefileIncludes {
+  local: string[];
+  inherited: string[];
+}
+
+/**
+ * The -I directories of `dir`'s Makefile/Kbuild: `-I$(src)`, `-I $(srctree)/$(src)/x`,
+ * `-I$(srctree)/drivers/y`, `-Ivirt/kvm`. Directories built from other variables are skipped
+ * (the suffix fallback covers them). A per-unit `CFLAGS_x.o` counts for the whole directory:
+ * more includers, never fewer.
+ */
+export function makefileIncludeDirs(makefileText: string, dir: string): MakefileIncludes {
+  const found: MakefileIncludes = { local: [], inherited: [] };
+  const text = makefileText.replace(/\\\n/g, " ");
+  for (const line of text.split("\n")) {
+    const m = /^\s*([A-Za-z0-9_.$()-]+)\s*(?:\+=|:=|\?=|=)(.*)$/.exec(line.replace(/#.*$/, ""));
+    if (!m) continue;
+    const lhs = m[1] as string;
+    const inherited = lhs.startsWith("subdir-ccflags");
+    if (!inherited && !/^(ccflags|CFLAGS_|EXTRA_CFLAGS|asflags)/.test(lhs)) continue;
+    for (const flag of (m[2] as string).matchAll(/-I\s*(\S+)/g)) {
+      const resolved = resolveMakeDir(flag[1] as string, dir);
+      if (!resolved) continue;
+      const list = inherited ? found.inherited : found.local;
+      if (!list.includes(resolved)) list.push(resolved);
+    }
+  }
   return found;
+}
+
+/** A Makefile -I argument as a tree-relative directory, when only $(src)/$(obj)/$(srctree) occur. */
+function resolveMakeDir(arg: string, dir: string): string | undefined {
+  const expanded = arg
+    .replaceAll("$(srctree)/$(src)", dir)
+    .replaceAll("$(objtree)/$(obj)", dir)
+    .replaceAll("$(src)", dir)
+    .replaceAll("$(obj)", dir)
+    .replace(/^\$\((?:srctree|objtree)\)\/?/, "");
+  if (expanded.includes("$(") || expanded.startsWith("/")) return undefined;
+  const clean = normalize(expanded).replace(/\/$/, "");
+  return clean.startsWith("..") ? undefined : clean === "." ? "" : clean;
+}
+
+/** For every directory, the extra -I directories its units see (own Makefile, then parents'). */
+function extraDirsByDirectory(tree: string, makefileDirs: string[]): Map<string, string[]> {
+  const own = new Map<string, MakefileIncludes>();
+  for (const dir of makefileDirs) {
+    for (const name of ["Kbuild", "Makefile"]) {
+      const file = join(tree, dir, name);
+      if (!existsSync(file)) continue;
+      own.set(dir, makefileIncludeDirs(readFileSync(file, "utf8"), dir));
+      break;
+    }
+  }
+  const memo = new Map<string, string[]>();
+  const inheritedFrom = (dir: string): string[] => {
+    if (dir === "." || dir === "") return [];
+    const cached = memo.get(dir);
+    if (cached) return cached;
+    const list = [...(own.get(dir)?.inherited ?? []), ...inheritedFrom(dirname(dir))];
+    memo.set(dir, list);
+    return list;
+  };
+  const result = new Map<string, string[]>();
+  for (const dir of makefileDirs) {
+    const extra = [...(own.get(dir)?.local ?? []), ...inheritedFrom(dir)];
+    if (extra.length > 0) result.set(dir, extra);
+  }
+  return result;
 }
 
 const INCLUDE_RE = /^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]/gm;
 
-/** Resolves one #include of `from` to a tree-relative path, or undefined. */
-function resolveInclude(known: Set<string>, from: string, quote: string, name: string): string | undefined {
+interface Resolver {
+  known: Set<string>;
+  /** The extra -I directories of a directory's units, from its Makefiles. */
+  extraDirs: Map<string, string[]>;
+  /** Files by base name, for the suffix fallback. */
+  byBaseName: Map<string, string[]>;
+}
+
+/** Resolves one #include of `from` to tree-relative paths (several only for the fallback). */
+function resolveInclude(r: Resolver, from: string, quote: string, name: string): string[] {
   if (quote === '"') {
     const local = normalize(join(dirname(from), name));
-    if (known.has(local)) return local;
+    if (r.known.has(local)) return [local];
   }
-  for (const dir of INCLUDE_DIRS) {
+  const dirs = [...(r.extraDirs.get(dirname(from)) ?? []), ...INCLUDE_DIRS];
+  for (const dir of dirs) {
     const path = normalize(join(dir, name));
-    if (known.has(path)) return path;
+    if (r.known.has(path)) return [path];
   }
-  return undefined;
+  // An -I the scan could not evaluate: every file the name could mean.
+  const clean = normalize(name);
+  if (clean.startsWith("..")) return [];
+  const base = clean.slice(clean.lastIndexOf("/") + 1);
+  return (r.byBaseName.get(base) ?? []).filter((f) => f === clean || f.endsWith(`/${clean}`));
 }
 
 /** Scans the tree (about 50,000 files; a few seconds) and returns the include graph. */
 export function scanIncludes(tree: string): IncludeIndex {
-  const files = listSources(tree);
-  const known = new Set(files);
+  const { files, makefileDirs } = listSources(tree);
+  const byBaseName = new Map<string, string[]>();
+  for (const f of files) {
+    const base = f.slice(f.lastIndexOf("/") + 1);
+    const list = byBaseName.get(base);
+    if (list) list.push(f);
+    else byBaseName.set(base, [f]);
+  }
+  const resolver: Resolver = {
+    known: new Set(files),
+    extraDirs: extraDirsByDirectory(tree, makefileDirs),
+    byBaseName,
+  };
   const includes: Record<string, string[]> = {};
   for (const file of files) {
     const text = readFileSync(join(tree, file), "latin1");
-    const targets: string[] = [];
+    const targets = new Set<string>();
     for (const m of text.matchAll(INCLUDE_RE)) {
-      const resolved = resolveInclude(known, file, m[1] as string, (m[2] as string).trim());
-      if (resolved && !targets.includes(resolved)) targets.push(resolved);
+      for (const resolved of resolveInclude(resolver, file, m[1] as string, (m[2] as string).trim()))
+        if (resolved !== file) targets.add(resolved);
     }
-    if (targets.length > 0) includes[file] = targets;
+    if (targets.size > 0) includes[file] = [...targets];
   }
   return { version: INDEX_VERSION, includes };
 }
-
 /** The cached include graph of a tree (scanned once, stored at `cacheFile`). */
 export function loadIncludeIndex(tree: string, cacheFile: string): IncludeIndex {
   if (existsSync(cacheFile)) {

@@ -119,3 +119,20 @@ export function retarget(command: UnitCommand, outputPath: string): string[][] {
   const post = command.post.map((argv) => argv.map((word) => (word === command.output ? outputPath : word)));
   return [compile, ...post];
 }
+
+/** The tree-relative files of a `deps_X := \` list in a kbuild .cmd file. */
+export function depsOfCmdFile(cmdText: string): string[] {
+  const reads: string[] = [];
+  const start = cmdText.indexOf("\ndeps_");
+  if (start < 0) return reads;
+  for (const line of cmdText
+    .slice(start + 1)
+    .split("\n")
+    .slice(1)) {
+    const word = line.trim().replace(/\s*\\$/, "");
+    if (word === "") break;
+    if (word.startsWith("$(") || word.startsWith("/")) continue; // config markers, gcc's own headers
+    reads.push(word.replace(/^\.\//, ""));
+  }
+  return reads;
+}

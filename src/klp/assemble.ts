@@ -79,6 +79,16 @@ interface AssemblyContext {
   namespaces: Set<string>;
   /** Section name -> klp object, "" when two objects use the name. */
   sectionOwners: Map<string, string>;
+  /** New non-static functions one unit defines and others call (src/build/cross-unit.ts). */
+  patchGlobals: ReadonlyMap<string, PatchGlobal>;
+}
+
+/** A new function of one unit that other units of the patch call, exported under an alias. */
+export interface PatchGlobal {
+  name: string;
+  alias: string;
+  unitObject: string;
+  klpObject: string;
 }
 
 /** Builds the patch object of every changing unit into `outDir`. */
@@ -87,6 +97,7 @@ export async function assemblePatch(
   symvers: Symvers,
   changing: UnitDiff[],
   outDir: string,
+  patchGlobals: ReadonlyMap<string, PatchGlobal> = new Map(),
 ): Promise<PatchAssembly> {
   mkdirSync(outDir, { recursive: true });
   const ctx: AssemblyContext = {
@@ -106,6 +117,7 @@ export async function assemblePatch(
     objects: new Map(),
     namespaces: new Set(),
     sectionOwners: new Map(),
+    patchGlobals,
   };
   for (const [index, unitDiff] of changing.entries()) await assembleUnit(ctx, index, unitDiff);
   const { assembly } = ctx;
@@ -124,12 +136,21 @@ async function assembleUnit(ctx: AssemblyContext, index: number, { unit, diff, c
     unit,
     redirected.map((f) => f.origName ?? f.name),
   );
+  const shared = [...ctx.patchGlobals.values()];
   const exported = [
     ...redirectFunctions(ctx, obj, unit, index, redirected, match),
     ...registerCallbacks(ctx, obj, unit, index, callbacks),
+    ...shared.filter((g) => g.unitObject === unit.object).map((g) => ({ name: g.name, alias: g.alias })),
   ];
   reportCarriedFunctions(ctx, unit, diff, callbacks);
-  const policy = makePolicy({ diff, unit, match, symvers: ctx.symvers, namespaces: ctx.namespaces });
+  const policy = makePolicy({
+    diff,
+    unit,
+    match,
+    symvers: ctx.symvers,
+    namespaces: ctx.namespaces,
+    otherUnits: new Map(shared.filter((g) => g.unitObject !== unit.object).map((g) => [g.name, g.alias])),
+  });
   const result = extractPatchObject({
     object: readElf(readFileSync(unit.patchedObject)),
     functions: [...new Set([...includedNames(diff), ...callbacks])],

@@ -51,9 +51,9 @@ export function enclosingFunction(lines: string[], line: number): string | undef
 }
 
 /** Functions the fix's hunks fall into, across every touched source file of the tree. */
-export function fixFunctions(fixPath: string, tree: string): string[] {
+export function fixFunctions(fixText: string, tree: string): string[] {
   const names = new Set<string>();
-  for (const [file, lines] of touchedLines(readFileSync(fixPath, "utf8"))) {
+  for (const [file, lines] of touchedLines(fixText)) {
     const path = join(tree, file);
     if (!existsSync(path)) continue;
     const source = readFileSync(path, "utf8").split("\n");

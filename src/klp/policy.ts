@@ -20,6 +20,8 @@ export interface PolicyContext {
   symvers: Symvers;
   /** Namespaces of the exported symbols used (the stub imports them). */
   namespaces: Set<string>;
+  /** New functions other units of the patch define: name -> the alias they export. */
+  otherUnits?: ReadonlyMap<string, string>;
 }
 
 export function makePolicy(ctx: PolicyContext): ReferencePolicy {
@@ -44,6 +46,9 @@ export function makePolicy(ctx: PolicyContext): ReferencePolicy {
     },
     resolve(sym): KernelTarget {
       const name = kernelName(sym);
+      const inPatch = sym.bind !== STB.LOCAL ? ctx.otherUnits?.get(name) : undefined;
+      // The patch's own new copy, linked inside the livepatch module.
+      if (inPatch) return { kind: "export", name: inPatch };
       if (sym.bind !== STB.LOCAL) {
         const exp = ctx.symvers.lookup(name);
         const exporter = ctx.symvers.exporterObject(name);

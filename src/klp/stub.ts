@@ -91,6 +91,8 @@ export function generateStub(plan: ModulePlan): string {
     'MODULE_INFO(livepatch, "Y");',
     ...plan.namespaces.map((ns) => `MODULE_IMPORT_NS(${ns});`),
     `MODULE_DESCRIPTION(${cString(`hotpatch livepatch ${plan.name}`)});`,
+    // Provenance: the fixes this module carries, which `hotpatch load` keeps from being dropped.
+    ...(plan.fixes ?? []).map((f) => `MODULE_INFO(hotpatch_fix, ${cString(`${f.sha256} ${f.name}`)});`),
     "",
   );
   return out.join("\n");

@@ -46,6 +46,8 @@ export interface ModulePlan {
   namespaces: string[];
   /** Section name -> klp object of the patch object holding it (unambiguous names only). */
   sectionObjects?: Map<string, string>;
+  /** The fixes the module carries (modinfo `hotpatch_fix=<sha256> <name>`, one per fix). */
+  fixes?: Array<{ name: string; sha256: string }>;
 }
 
 /** Why a function went into the patch, for the build report. */

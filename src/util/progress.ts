@@ -30,3 +30,30 @@ export async function step<T>(label: string, work: () => Promise<T>): Promise<T>
     throw error;
   }
 }
+
+/**
+ * A progress line for work over many items (units compiled, preprocessed): `label 12/40
+ * (35.2 s)`, rewritten in place on a terminal, else printed at most every 10 s and at the end.
+ */
+export function counter(label: string, total: number): { tick: (done: number) => void; end: () => void } {
+  const started = Date.now();
+  const tty = process.stderr.isTTY === true;
+  let lastPrint = started;
+  let last = -1;
+  const show = (done: number, final: boolean) => {
+    if (quiet() || done === last) return;
+    const now = Date.now();
+    if (!tty && !final && now - lastPrint < 10_000) return;
+    last = done;
+    lastPrint = now;
+    const line = `  ${label} ${done}/${total} (${formatSeconds(now - started)})`;
+    process.stderr.write(tty ? `\r${line}${final ? "\n" : ""}` : `${line}\n`);
+  };
+  return {
+    tick: (done) => show(done, false),
+    end: () => {
+      last = -1;
+      show(total, true);
+    },
+  };
+}

@@ -26,9 +26,10 @@ export function readUserFile(path: string, what: string): Buffer {
 }
 
 /** Checks that a file the user named exists, is a regular file and is readable. */
-export function checkUserFile(path: string, what: string): void {
+export function checkUserFile(path: string, what: string, options: { allowDirectory?: boolean } = {}): void {
   try {
     const stat = statSync(path);
+    if (stat.isDirectory() && options.allowDirectory) return;
     if (stat.isDirectory()) throw new UserError(`${path} is a directory, not ${what}.`);
     if (!stat.isFile()) throw new UserError(`${path} is not a regular file, so it cannot be ${what}.`);
     accessSync(path, constants.R_OK);

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Runs the built CLI (bin/hotpatch.js -> dist/hotpatch.mjs) the way a user does.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const hotpatchBin = fileURLToPath(new URL("../../bin/hotpatch.js", import.meta.url));
-export const sharedDir = fileURLToPath(new URL("../../../shared", import.meta.url));
+/** The real fixes the tests build, kept in the repository (a copy of shared/corpus). */
+export const corpusDir = fileURLToPath(new URL("../fixtures/corpus", import.meta.url));
+/** kpatch's unit-test objects, which only exist beside our own checkouts (../shared). */
+export const peerDir = fileURLToPath(new URL("../../../shared/peer/kpatch-unit-objs", import.meta.url));
+/** `skip` for tests that compare with the peer objects: a plain clone does not have them. */
+export const peerSkip: string | false = existsSync(peerDir) ? false : "skipped: ../shared not found";
 
 export interface CliResult {
   exitCode: number;

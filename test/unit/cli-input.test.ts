@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { assertUserError, hotpatch, sharedDir } from "../helpers/cli.ts";
+import { assertUserError, hotpatch, peerDir, peerSkip } from "../helpers/cli.ts";
 import { scratchDir } from "../helpers/scratch.ts";
 import { fakeKo, RELEASE, VERMAGIC } from "./runtime/fake-ko.ts";
 import { FakeSystem } from "./runtime/fake-system.ts";
@@ -23,11 +23,15 @@ writeFileSync(aFile, "not what was asked for\n");
 
 /** The CLI with an empty cache, so a step that would prepare a target shows up in it. */
 const run = (args: string[]) => hotpatch(args, { env: { HOTPATCH_CACHE: cache } });
-const object = join(sharedDir, "peer/kpatch-unit-objs/x86_64/new-function.ORIG.o");
+const object = join(peerDir, "x86_64/new-function.ORIG.o");
 
 test("build: a missing or directory fix, an output that is a directory, a missing key; no target prepared", async () => {
   assertUserError(await run(["build", `${missing}.patch`]), `${missing}.patch does not exist.`);
-  assertUserError(await run(["build", aDir]), `${aDir} is a directory, not a fix (a unified diff).`);
+  assertUserError(await run(["build", aDir]), `The directory ${aDir} holds no *.patch or *.diff file.`);
+  assertUserError(
+    await run(["build", aFile]),
+    `${aFile} is not a unified diff (no '--- a/... +++ b/...' file headers).`,
+  );
   assertUserError(
     await run(["build", aFile, "-o", aDir]),
     `${aDir} is a directory: give a file name for the module.`,
@@ -39,13 +43,15 @@ test("build: a missing or directory fix, an output that is a directory, a missin
   assert.deepEqual(readdirSync(cache), [], "nothing was prepared or downloaded");
 });
 
-test("diff --old-line-numbers: a missing object is named; a build of another unit is refused", async () => {
+test("diff --old-line-numbers: a missing object is named; a build of another unit is refused", {
+  skip: peerSkip,
+}, async () => {
   const patched = object.replace(".ORIG.o", ".PATCHED.o");
   assertUserError(
     await run(["diff", "--old-line-numbers", missing, object, patched]),
     `${missing} does not exist.`,
   );
-  const otherUnit = join(sharedDir, "peer/kpatch-unit-objs/x86_64/meminfo-string.ORIG.o");
+  const otherUnit = join(peerDir, "x86_64/meminfo-string.ORIG.o");
   assertUserError(
     await run(["diff", "--old-line-numbers", otherUnit, object, patched]),
     /^the patched object and .*meminfo-string\.ORIG\.o are builds of different source files/,
@@ -75,7 +81,9 @@ test("demo: --keep naming a file is refused before the target is prepared", asyn
   assert.deepEqual(readdirSync(cache), []);
 });
 
-test("elf rewrite: an output that is a directory or under a file is one sentence, no partial file left", async () => {
+test("elf rewrite: an output that is a directory or under a file is one sentence, no partial file left", {
+  skip: peerSkip,
+}, async () => {
   assertUserError(await run(["elf", "rewrite", object, aDir]), `Cannot write ${aDir}: it is a directory.`);
   assertUserError(
     await run(["elf", "rewrite", object, join(aFile, "x.o")]),

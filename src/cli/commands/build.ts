@@ -1,23 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `hotpatch build --target T FIX.patch [-o OUT.ko]`: parsing and printing only; the pipeline
-// is src/klp/generate.ts. Exit 0 with a module, 2 when the fix is refused, 3 when it changes
-// nothing, 1 on errors.
+// `hotpatch build --target T FIX [FIX...] [-o OUT.ko]`: parsing and printing only; the
+// pipeline is src/build/pipeline.ts. Exit 0 with a module, 2 when the fix is refused (or, with
+// several, when none can go in), 3 when nothing changes a function, 1 on errors.
 import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import { type Fix, readFixes } from "../../build/fixes.ts";
+import { type BuildReport, buildLivepatch } from "../../build/pipeline.ts";
+import { BuildRefusedError, type FixOutcome } from "../../build/verdicts.ts";
 import { UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
-import { BuildRefusedError, type BuildReport, buildLivepatch } from "../../klp/generate.ts";
-import { checkModuleName, moduleNameFromFix } from "../../klp/module-name.ts";
+import { checkModuleName, moduleNameFromFix, moduleNameFromSeries } from "../../klp/module-name.ts";
+import { defaultJobs } from "../../util/pool.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
 import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
 import { emit, table } from "../output.ts";
 
+/** The default unit budget of one header change (`--max-units`). */
+export const DEFAULT_MAX_UNITS = 300;
+
+function fixTable(fixes: FixOutcome[]): string[] {
+  if (fixes.length < 2) return [];
+  return [
+    table([
+      ["fix", "verdict", "functions / why"],
+      ...fixes.map((f) => [
+        f.fix,
+        f.verdict,
+        f.verdict === "included" ? f.functions.join(", ") : f.reasons.join("; "),
+      ]),
+    ]),
+    "",
+  ];
+}
+
 export function renderBuildReport(r: BuildReport): string {
   const lines = [
     `built ${r.module} (livepatch '${r.name}', ${r.replace ? "replace mode" : "stacking"}, objects: ${r.objects.join(", ")})`,
     "",
+    ...fixTable(r.fixes),
   ];
   lines.push(
     table([
@@ -50,13 +72,35 @@ export function renderBuildReport(r: BuildReport): string {
   return lines.join("\n");
 }
 
+/** A whole number of at least 1 from an option, or a UserError naming the option. */
+function positiveInteger(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UserError(`${option} takes a whole number of at least 1, not '${value}'.`);
+  return n;
+}
+
+/** The module's default name: from the fix, or from the series (one argument) and its content. */
+function defaultName(args: string[], fixes: Fix[]): string {
+  if (fixes.length === 1) return moduleNameFromFix((fixes[0] as Fix).path);
+  return moduleNameFromSeries(
+    args.length === 1 ? (args[0] as string) : "cumulative",
+    fixes.map((f) => f.sha256),
+  );
+}
+
 /** Bad input is reported before the target is prepared (which can take minutes on first use). */
-function checkInputs(fix: string, outPath: string, options: { signKey?: string; signCert?: string }): void {
+function checkOptions(options: {
+  name?: string;
+  output?: string;
+  signKey?: string;
+  signCert?: string;
+}): void {
+  if (options.name) checkModuleName(options.name);
   if (Boolean(options.signKey) !== Boolean(options.signCert)) {
     throw new UserError("--sign-key and --sign-cert go together: give both or neither.");
   }
-  checkUserFile(fix, "a fix (a unified diff)");
-  checkOutputPath(outPath, "the module");
+  if (options.output) checkOutputPath(resolve(options.output), "the module");
   if (options.signKey) checkUserFile(options.signKey, "a private key");
   if (options.signCert) checkUserFile(options.signCert, "a certificate");
 }
@@ -64,37 +108,64 @@ function checkInputs(fix: string, outPath: string, options: { signKey?: string; 
 export function registerBuild(program: Command): void {
   program
     .command("build")
-    .description("Build a livepatch module from a kernel source fix (a unified diff) for a target kernel")
-    .argument("<fix>", "the fix: a unified diff against the target's kernel source (patch -p1)")
+    .description("Build one livepatch module from kernel source fixes (unified diffs) for a target kernel")
+    .argument(
+      "<fix...>",
+      "fixes, applied in order: unified diffs against the target's source (patch -p1), directories of them, or quilt series files",
+    )
     .option("--target <name>", "the target kernel", DEFAULT_TARGET)
     .option("-o, --output <ko>", "where to write the module (default: ./<name>.ko)")
-    .option("--name <name>", "module and livepatch name (default: hp_<fix file name>)")
+    .option("--name <name>", "module and livepatch name (default: hp_<fix file name>, or hp_<series>_<hash>)")
     .option("--no-replace", "stack on earlier livepatches instead of replacing them")
+    .option("--strict", "with several fixes: fail (exit 2) when any fix is left out")
+    .option(
+      "--max-units <n>",
+      "the most units one header change may make the build compile",
+      String(DEFAULT_MAX_UNITS),
+    )
+    .option("-j, --jobs <n>", "parallel compiles (default: one per CPU, or HOTPATCH_JOBS)")
     .option("--sign-key <pem>", "sign the module with this private key (scripts/sign-file)")
     .option("--sign-cert <x509>", "certificate matching --sign-key")
     .option("--json", "print the report as JSON")
     .addHelpText(
       "after",
       `
+With several fixes, one module carries every fix that can be live-patched; a fix that is
+refused (unsafe data, __init code, ...) is left out with its reason, and so is a later fix
+that no longer applies or compiles without it. The report has a verdict per fix.
+
 Exit status: 0 module built, 2 the fix cannot be live-patched safely (each refusal is
-listed with its reason), 3 the fix changes no function, 1 any other error.
+listed with its reason; with several fixes: none can, or one was left out under --strict),
+3 no function changes, 1 any other error.
 ${examples(
   `hotpatch build --target ${DEFAULT_TARGET} fixes/01-af_unix-siocatmark-nonstream.patch -o af_unix.ko`,
   "hotpatch build fix.patch --name hp_cve_fix --no-replace --json > report.json",
+  "hotpatch build patches/series -o update.ko --json > update.json",
 )}`,
     )
-    .action(async (fix, options) => {
-      const name = options.name ? checkModuleName(options.name) : moduleNameFromFix(fix);
+    .action(async (fixArgs, options) => {
+      checkOptions(options);
+      for (const f of fixArgs)
+        checkUserFile(f, "a fix (a unified diff), a directory of fixes, or a series file", {
+          allowDirectory: true,
+        });
+      const fixes = readFixes(fixArgs);
+      const maxUnits = positiveInteger(options.maxUnits, "--max-units");
+      const jobs = options.jobs === undefined ? defaultJobs() : positiveInteger(options.jobs, "--jobs");
+      const name = options.name ? checkModuleName(options.name) : defaultName(fixArgs, fixes);
       const outPath = resolve(options.output ?? `${name}.ko`);
-      checkInputs(fix, outPath, options);
+      if (!options.output) checkOutputPath(outPath, "the module");
       const paths = await prepareTarget(parseTargetName(options.target));
       try {
         const report = await buildLivepatch({
           paths,
-          fixPath: resolve(fix),
+          fixes,
           name,
           replace: options.replace,
           outPath,
+          maxUnits,
+          jobs,
+          strict: options.strict === true,
           sign:
             options.signKey && options.signCert
               ? { key: resolve(options.signKey), cert: resolve(options.signCert) }
@@ -106,7 +177,7 @@ ${examples(
       } catch (error) {
         // With --json the refusals are also a document on stdout; the sentence still goes to stderr.
         if (error instanceof BuildRefusedError && options.json)
-          emit(options, { refused: error.refusals }, () => "");
+          emit(options, { refused: error.refusals, fixes: error.fixes }, () => "");
         throw error;
       }
     });

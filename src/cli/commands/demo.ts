@@ -7,17 +7,19 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "@commander-js/extra-typings";
+import { readFixes } from "../../build/fixes.ts";
+import { type BuildReport, buildLivepatch } from "../../build/pipeline.ts";
 import { UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName, type TargetPaths } from "../../kernel/target-layout.ts";
-import { type BuildReport, buildLivepatch } from "../../klp/generate.ts";
 import { type VerifyReport, verifyModule } from "../../klp/verify.ts";
+import { defaultJobs } from "../../util/pool.ts";
 import { step } from "../../util/progress.ts";
 import { run } from "../../util/run.ts";
 import { runInTargetVm } from "../../vm/index.ts";
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
-import { renderBuildReport } from "./build.ts";
+import { DEFAULT_MAX_UNITS, renderBuildReport } from "./build.ts";
 import { renderVerifyReport } from "./verify.ts";
 
 const FIX = "01-af_unix-siocatmark-nonstream.patch";
@@ -61,10 +63,13 @@ async function runDemo(paths: TargetPaths, fixes: string, work: string): Promise
   );
   const build = await buildLivepatch({
     paths,
-    fixPath: join(fixes, FIX),
+    fixes: readFixes([join(fixes, FIX)]),
     name: "hp_af_unix_siocatmark",
     replace: true,
     outPath: join(work, "hp_af_unix_siocatmark.ko"),
+    maxUnits: DEFAULT_MAX_UNITS,
+    jobs: defaultJobs(),
+    strict: true,
     step,
   });
   // The same check on the unfixed kernel first, so the demo shows the behaviour change.

@@ -4,12 +4,12 @@
 import assert from "node:assert/strict";
 import { basename, isAbsolute, join } from "node:path";
 import { execa } from "execa";
-import { hotpatch, repoRoot, sharedDir } from "../../helpers/cli.ts";
+import { corpusDir, hotpatch, repoRoot } from "../../helpers/cli.ts";
 
 export const TARGET = "debian:6.1.0-50-amd64";
 export const fixesDir = new URL("./fixes/", import.meta.url).pathname;
 export const checksDir = new URL("./checks/", import.meta.url).pathname;
-export const corpusDir = join(sharedDir, "corpus");
+export { corpusDir };
 /** The bundled fix's behaviour check (the one `hotpatch demo` runs), shared rather than copied. */
 export const SIOCATMARK_CHECK = join(repoRoot, "fixes", "checks", "af_unix-siocatmark.c");
 

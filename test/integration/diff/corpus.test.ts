@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readFixes } from "../../../src/build/fixes.ts";
+import { prepareUnits } from "../../../src/build/inputs.ts";
 import { type DiffResult, diffObjects } from "../../../src/diff/index.ts";
 import { readElf } from "../../../src/elf/index.ts";
-import { prepareBuildInputs } from "../../../src/kernel/build-inputs.ts";
-import { sharedDir } from "../../helpers/cli.ts";
+import { corpusDir } from "../../helpers/cli.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
 interface Expect {
@@ -66,7 +67,7 @@ const cases: Expect[] = [
 for (const c of cases) {
   test(`corpus ${c.fix}`, async () => {
     const paths = await ensureTarget();
-    const inputs = await prepareBuildInputs(paths, join(sharedDir, "corpus", c.fix));
+    const inputs = await prepareUnits(paths, readFixes([join(corpusDir, c.fix)]));
     try {
       assert.deepEqual(inputs.refusals, []);
       assert.deepEqual(inputs.units.map((u) => u.object).sort(), Object.keys(c.units).sort());

@@ -7,15 +7,16 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
+import { readFixes } from "../../../src/build/fixes.ts";
+import { prepareUnits, type UnitInputs } from "../../../src/build/inputs.ts";
 import { type ElfObject, readElf, STT } from "../../../src/elf/index.ts";
 import { UserError } from "../../../src/errors/user-error.ts";
-import type { BuildInputs, UnitBuild } from "../../../src/kernel/build-inputs.ts";
-import { prepareBuildInputs } from "../../../src/kernel/build-inputs.ts";
+import type { UnitBuild } from "../../../src/kernel/build-types.ts";
 import { compilePristine } from "../../../src/kernel/compile.ts";
 import { loadKallsyms } from "../../../src/kernel/kallsyms.ts";
 import { functionCode, matchUnit } from "../../../src/kernel/match.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { sharedDir } from "../../helpers/cli.ts";
+import { corpusDir } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
@@ -24,7 +25,7 @@ before(async () => {
   paths = await ensureTarget();
 });
 
-const corpus = (name: string) => join(sharedDir, "corpus", name);
+const corpus = (name: string) => join(corpusDir, name);
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 function fn(obj: ElfObject, name: string) {
@@ -34,10 +35,15 @@ function fn(obj: ElfObject, name: string) {
 }
 
 /** Builds a corpus fix and checks the common promises; returns the single unit. */
-async function buildOne(fix: string, object: string): Promise<{ inputs: BuildInputs; unit: UnitBuild }> {
+/** Applies, plans and compiles the fixes at these paths (one round of the build). */
+function inputsOf(...fixPaths: string[]): Promise<UnitInputs> {
+  return prepareUnits(paths, readFixes(fixPaths));
+}
+
+async function buildOne(fix: string, object: string): Promise<{ inputs: UnitInputs; unit: UnitBuild }> {
   const treeSource = join(paths.tree, object.replace(/\.o$/, ".c"));
   const before = sha(treeSource);
-  const inputs = await prepareBuildInputs(paths, corpus(fix));
+  const inputs = await inputsOf(corpus(fix));
   assert.deepEqual(inputs.refusals, []);
   const unit = inputs.units.find((u) => u.object === object);
   assert.ok(unit, `${object} is an affected unit`);
@@ -144,18 +150,24 @@ test("corpus 20 (ndisc, inlined static): ndisc_recv_na changes and matches; same
 });
 
 test("corpus 28 (assembly + header): refused with reasons, nothing compiled", async () => {
-  const inputs = await prepareBuildInputs(paths, corpus("28-x86-srso-safe-ret-intr-robust.patch"));
+  const inputs = await prepareUnits(paths, readFixes([corpus("28-x86-srso-safe-ret-intr-robust.patch")]), {
+    stopOnRefusal: true,
+  });
   try {
     const refused = new Map(inputs.refusals.map((r) => [r.file, r.reason]));
     assert.match(refused.get("arch/x86/entry/entry_64.S") ?? "", /assembly/);
     assert.match(refused.get("arch/x86/lib/retpoline.S") ?? "", /assembly/);
-    assert.ok(refused.has("arch/x86/include/asm/nospec-branch.h"));
+    // The header reaches far more units than one build may compile.
+    assert.deepEqual(
+      inputs.overBudget.map((o) => o.header),
+      ["arch/x86/include/asm/nospec-branch.h"],
+    );
   } finally {
     inputs.cleanup();
   }
 });
 
-test("a fix that does not apply names the file and hunk; lib/ is refused", async () => {
+test("a fix that does not apply names the file and hunk; a lib/ unit is compiled and marked as built without ftrace", async () => {
   const bad = join(scratchDir("fix"), "bad.patch");
   writeFileSync(
     bad,
@@ -164,43 +176,48 @@ test("a fix that does not apply names the file and hunk; lib/ is refused", async
       "int answ = 42;",
     ),
   );
-  await assert.rejects(prepareBuildInputs(paths, bad), (error: unknown) => {
+  await assert.rejects(inputsOf(bad), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.match(error.message, /hunk #1 of net\/unix\/af_unix\.c does not apply/);
     return true;
   });
+  // Whether a unit can be redirected is read from its compile command, not from its path.
   const lib = join(scratchDir("fix"), "lib.patch");
   const line = readFileSync(join(paths.tree, "lib/string.c"), "utf8").split("\n")[0];
   writeFileSync(lib, `--- a/lib/string.c\n+++ b/lib/string.c\n@@ -1 +1,2 @@\n+/* x */\n ${line}\n`);
-  const inputs = await prepareBuildInputs(paths, lib);
+  const inputs = await inputsOf(lib);
   try {
-    assert.match(inputs.refusals[0]?.reason ?? "", /ftrace/);
-    assert.equal(inputs.units.length, 0);
+    assert.deepEqual(inputs.refusals, []);
+    assert.deepEqual(
+      inputs.units.map((u) => [u.object, Boolean(u.noFtrace)]),
+      [["lib/string.o", true]],
+    );
   } finally {
     inputs.cleanup();
   }
 });
 
-test("a header fix affects every built unit including it (include scan), with the module's name", async () => {
+test("a header fix reaches the units whose preprocessed text it changes (Makefile-free include scan, then the preprocessor)", async () => {
   const header = "fs/afs/afs_cm.h";
-  const first = readFileSync(join(paths.tree, header), "utf8").split("\n")[0];
   const fix = join(scratchDir("fix"), "header.patch");
+  // CM_SERVICE is used by rxrpc.c only; cmservice.c includes the header too but does not change.
   writeFileSync(
     fix,
-    `--- a/${header}\n+++ b/${header}\n@@ -1 +1,2 @@\n+#define HOTPATCH_TEST_MACRO 1\n ${first}\n`,
+    `--- a/${header}\n+++ b/${header}\n@@ -11,3 +11,3 @@\n #define AFS_CM_PORT\t\t7001\t/* AFS file server port */\n-#define CM_SERVICE\t\t1\t/* AFS File Service ID */\n+#define CM_SERVICE\t\t3\t/* AFS File Service ID */\n \n`,
   );
-  const inputs = await prepareBuildInputs(paths, fix);
+  const inputs = await inputsOf(fix);
   try {
     assert.deepEqual(inputs.refusals, []);
     assert.deepEqual(
       inputs.units.map((u) => u.object),
-      ["fs/afs/cmservice.o", "fs/afs/rxrpc.o"],
+      ["fs/afs/rxrpc.o"],
     );
-    for (const unit of inputs.units) {
-      assert.equal(unit.klpObject, "kafs");
-      assert.deepEqual(unit.becauseOf, [header]);
-    }
-    assert.ok(inputs.notes.some((n) => n.includes("include")));
+    const [unit] = inputs.units;
+    assert.equal(unit?.klpObject, "kafs");
+    assert.deepEqual(unit?.becauseOf, [header]);
+    assert.ok(
+      inputs.notes.some((n) => n.includes("1 of 2 built units including it change once preprocessed")),
+    );
   } finally {
     inputs.cleanup();
   }

@@ -80,7 +80,7 @@ async function diffCaseWithFix(name: string): Promise<DiffResult> {
     compile(name, "patched"),
     compileFile(oldLinesSource, `${name}.old-lines`),
   ]);
-  const options = { sourceFunctions: fixFunctions(fixPath, tree) };
+  const options = { sourceFunctions: fixFunctions(readFileSync(fixPath, "utf8"), tree) };
   const plain = diffObjects(readElf(a), readElf(b), options);
   const same = sameWithOldLineNumbers(plain, diffObjects(readElf(a), readElf(c), options));
   return diffObjects(readElf(a), readElf(b), { ...options, sameWithOldLineNumbers: same });
@@ -290,4 +290,17 @@ test("__init code that changed only because it inlines a patched function: ignor
   assert.equal(r.verdict, "patchable", JSON.stringify(r.refused));
   assert.deepEqual(names(r, "changed"), ["announce"]);
   assert.match(r.ignored.find((i) => i.name === "setup")?.reason ?? "", /inlines announce/);
+});
+
+test("a changed notrace helper whose callers are notrace too, entered only from assembly: refused, the copy would never run", async () => {
+  const r = await diffCase("noinstr-chain-unreached");
+  assert.equal(r.verdict, "refused");
+  assert.deepEqual(
+    r.refused.map((x) => x.kind),
+    ["no-fentry", "no-fentry"],
+  );
+  assert.ok(
+    r.refused.every((x) => /would never be called/.test(x.reason)),
+    JSON.stringify(r.refused),
+  );
 });

@@ -5,11 +5,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { peerDir as sharedPeerDir } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
-export const peerDir = fileURLToPath(
-  new URL("../../../../shared/peer/kpatch-unit-objs/x86_64", import.meta.url),
-);
+export const peerDir = join(sharedPeerDir, "x86_64");
 export const fixtureDir = fileURLToPath(new URL("./fixtures", import.meta.url));
 
 /** Every .o of the peer corpus, sorted by name (empty when the corpus is absent). */

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { headerCodeNames, usersOfCodeNames } from "../../../src/kernel/header-scope.ts";
+import { headerChange } from "../../../src/kernel/header-scope.ts";
+import { canPaste, usersOfChangedNames, usesName } from "../../../src/kernel/header-users.ts";
 import { headerUsers, scanIncludes } from "../../../src/kernel/includes.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
@@ -46,26 +47,50 @@ const fixFor = (oldStart: number, body: string) =>
 
 test("a change inside a static inline body names that inline", () => {
   const fix = fixFor(5, " {\n \tw->a = 0;\n+\tw->b = 0;\n }\n");
-  assert.deepEqual(headerCodeNames(tree, "include/linux/widget.h", fix), ["widget_init"]);
+  assert.deepEqual(headerChange(tree, "include/linux/widget.h", fix), {
+    kind: "names",
+    names: ["widget_init"],
+  });
 });
 
-test("a change outside any inline body (a struct) is not narrowed", () => {
+test("a struct change names the struct and the inlines using it", () => {
   const fix = fixFor(
     2,
     " #define W_H\n-struct widget { int a; };\n+struct widget { int a; int b; };\n static inline void widget_init(struct widget *w)\n",
   );
-  assert.equal(headerCodeNames(tree, "include/linux/widget.h", fix), undefined);
+  assert.deepEqual(headerChange(tree, "include/linux/widget.h", fix), {
+    kind: "names",
+    names: ["widget", "widget_init"],
+  });
 });
 
-test("users narrowed to callers, through another header's inline or a macro-like use; an includer that calls neither is left out", () => {
+test("users narrowed to callers, through another header's inline or macro; an includer that uses neither is left out", () => {
   const index = scanIncludes(tree);
   const users = headerUsers(index, "include/linux/widget.h");
   assert.deepEqual(users, ["drivers/a.c", "drivers/b.c", "drivers/c.c", "drivers/d.c", "drivers/e.c"]);
-  // d.c includes a header whose macro uses the inline (kept whole); e.c only sees a prototype
-  // and a comment naming it.
-  assert.deepEqual(usersOfCodeNames(tree, index, "include/linux/widget.h", users, ["widget_init"]), [
+  // d.c includes a header whose macro calls the inline but never uses the macro; e.c only sees
+  // a prototype and a comment naming it.
+  const changed = [{ name: "widget_init", isFunction: true }];
+  assert.deepEqual(usersOfChangedNames(tree, index, "include/linux/widget.h", users, changed), [
     "drivers/a.c",
     "drivers/c.c",
-    "drivers/d.c",
   ]);
+});
+
+test("a function is used where it is called or its address taken, not as a token in a list", () => {
+  const fn = { name: "skb_helper", isFunction: true };
+  assert.equal(usesName("#define MAPPER(FN) FN(skb_helper) FN(other)", fn), false);
+  assert.equal(usesName("x = skb_helper (a);", fn), true);
+  assert.equal(usesName("ops.cb = &skb_helper;", fn), true);
+  assert.equal(usesName(".cb = skb_helper,", fn), true);
+  assert.equal(usesName("#define SKB_HELPER skb_helper", { name: "skb_helper", isFunction: false }), true);
+});
+
+test("a macro that pastes a changed constant's name counts as using it", () => {
+  assert.equal(
+    canPaste("#define TASK_PFA_TEST(name, func) test_bit(PFA_##name, &p->atomic_flags)", "PFA_NO_NEW_PRIVS"),
+    true,
+  );
+  assert.equal(canPaste("#define X(a) __PASTE(PG_, a)", "PG_locked"), true);
+  assert.equal(canPaste("#define Y(a) a ## _show", "PG_locked"), false);
 });

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Stage 4 of the build: each unit's pristine and fixed objects diffed (src/diff). A changed
+// function that no fix edits may differ only by a `__LINE__` a fix moved; such a unit is
+// compiled once more from the fixed source renumbered to the old lines (`#line`), and what is
+// unchanged there is only listed as ignored.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type DiffOptions,
+  type DiffResult,
+  diffObjects,
+  sameWithOldLineNumbers,
+  sourceNameOf,
+} from "../diff/index.ts";
+import { readElf } from "../elf/index.ts";
+import { compilePatched } from "../kernel/compile.ts";
+import { createScratchView, touchedFiles } from "../kernel/fix.ts";
+import { withOldLineNumbers } from "../kernel/hunks.ts";
+import { callbackFunctions, type UnitDiff } from "../klp/assemble.ts";
+import type { CompiledUnit } from "./compile-units.ts";
+
+export interface DiffStageOptions {
+  tree: string;
+  viewDir: string;
+  workDir: string;
+  /** The applied fixes' text, concatenated in order. */
+  fixText: string;
+  /** Functions the fixes' hunks fall into (only to explain a change, never to decide one). */
+  sourceFunctions: string[];
+  logFile?: string;
+}
+
+/** A diff of one compiled unit, with the fixes that reach it. */
+export interface CompiledUnitDiff extends UnitDiff {
+  unit: CompiledUnit;
+}
+
+/**
+ * A second view whose touched C files and headers hold the fixed text renumbered to the old
+ * line numbers. A file changed in more than one section (several fixes, a concatenated series)
+ * keeps the fixed text: later sections number their lines after earlier ones, so renumbering
+ * could misplace them; without it more functions differ, never fewer.
+ */
+function makeOldLinesView(options: DiffStageOptions, dir: string): string {
+  const touched = touchedFiles(options.fixText);
+  createScratchView(
+    options.tree,
+    dir,
+    touched.map((t) => t.path),
+  );
+  for (const file of touched) {
+    if (file.deleted || !/\.[ch]$/.test(file.path)) continue;
+    const text =
+      file.created || file.sections > 1
+        ? readFileSync(join(options.viewDir, file.path), "utf8")
+        : withOldLineNumbers(readFileSync(join(options.tree, file.path), "utf8"), options.fixText, file.path);
+    writeFileSync(join(dir, file.path), text);
+  }
+  return dir;
+}
+
+/**
+ * A changed function the fixes do not edit may differ only by a moved `__LINE__` (callees
+ * kpatch's heuristic does not know, such as xfs's error helpers taking it on the stack).
+ */
+function mayHaveMovedLines(diff: DiffResult, sourceFunctions: string[]): boolean {
+  const edited = new Set(sourceFunctions);
+  return diff.functions.some((f) => f.status === "changed" && !edited.has(sourceNameOf(f.name)));
+}
+
+export async function diffUnits(
+  units: CompiledUnit[],
+  options: DiffStageOptions,
+  notes: string[],
+): Promise<CompiledUnitDiff[]> {
+  let oldLinesView: string | undefined;
+  const diffs: CompiledUnitDiff[] = [];
+  for (const unit of units) {
+    const orig = readElf(readFileSync(unit.pristineObject));
+    const patched = readElf(readFileSync(unit.patchedObject));
+    const diffOptions: DiffOptions = {
+      sourceFunctions: options.sourceFunctions,
+      // Jump labels and static calls on keys the module itself defines need the module kind.
+      objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
+    };
+    let diff = diffObjects(orig, patched, diffOptions);
+    if (mayHaveMovedLines(diff, options.sourceFunctions)) {
+      oldLinesView ??= makeOldLinesView(options, join(options.workDir, "view-old-lines"));
+      const out = join(options.workDir, "old-lines", unit.object);
+      const built = await compilePatched(oldLinesView, unit.pristine.command, out, options.logFile).then(
+        () => true,
+        () => false,
+      );
+      if (built) {
+        const same = sameWithOldLineNumbers(diff, diffObjects(orig, readElf(readFileSync(out)), diffOptions));
+        if (same.size > 0)
+          diff = diffObjects(orig, patched, { ...diffOptions, sameWithOldLineNumbers: same });
+      } else {
+        // Not fatal: the patch is then only bigger (functions with moved lines go in too).
+        notes.push(
+          `${unit.source}: the build with the old line numbers failed (see the build log); functions whose only difference is a moved line number are patched too`,
+        );
+      }
+    }
+    if (unit.noFtrace) diff = withNoFtraceReason(diff, unit.noFtrace);
+    diffs.push({ unit, diff, callbacks: callbackFunctions(patched) });
+  }
+  return diffs;
+}
+
+/** A no-fentry refusal in a unit built without ftrace says why its functions have none. */
+function withNoFtraceReason(diff: DiffResult, why: string): DiffResult {
+  return {
+    ...diff,
+    refused: diff.refused.map((r) => (r.kind === "no-fentry" ? { ...r, reason: `${r.reason}: ${why}` } : r)),
+  };
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The units a touched header reaches, in three steps, each narrowing what the one before
+// found:
+// 1. includers: every built .c file that includes it, directly or through other headers,
+//    from the tree's include index (Makefile -I paths followed);
+// 2. names (for a header with more than a few includers): the files that can use what the fix
+//    changes there, read from the source (header-scope.ts, header-users.ts) and from the
+//    macro expansions of one includer (expansion-probe.ts);
+// 3. the preprocessor: a unit whose preprocessed text is the same before and after the fix
+//    compiles to the same object (preprocess.ts), so it is left out.
+// What remains is compiled. More units than the budget (`--max-units`) is a refusal; a few of
+// them are compiled anyway, so their objects can give the real verdict (a struct layout
+// change is refused as such, not as "too many units").
+import { join } from "node:path";
+import { expansionChanges } from "../kernel/expansion-probe.ts";
+import { refreshScratchView, type TouchedFile } from "../kernel/fix.ts";
+import { headerChange } from "../kernel/header-scope.ts";
+import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
+import { headerUsers, type IncludeIndex } from "../kernel/includes.ts";
+import { type PreprocessedUnit, preprocessedHashInView, preprocessPristine } from "../kernel/preprocess.ts";
+import type { TargetPaths } from "../kernel/target-layout.ts";
+import { type ConfigState, objectOfSource } from "../kernel/units.ts";
+import { mapPool } from "../util/pool.ts";
+import { counter } from "../util/progress.ts";
+import type { OverBudget, PlanOptions, UnitCandidate } from "./plan-units.ts";
+import { outsideRunningKernel } from "./plan-units.ts";
+
+export interface HeaderPlanContext {
+  paths: TargetPaths;
+  viewDir: string;
+  /** All applied fixes' text (their hunks for this header). */
+  fixText: string;
+  stateOf: (source: string) => ConfigState;
+  index: () => IncludeIndex;
+  options: PlanOptions;
+}
+
+export interface HeaderPlan {
+  units: Array<{ source: string; state: ConfigState }>;
+  notes: string[];
+  overBudget?: Omit<OverBudget, "fixes">;
+}
+
+/**
+ * Includers beyond this many are narrowed by names before preprocessing: a new or changed
+ * inline function changes the preprocessed text of every includer, though only its callers
+ * compile differently.
+ */
+const NARROW_ABOVE = 16;
+/** Candidates beyond this many (times the budget) are not even preprocessed. */
+const PREPROCESS_AT_MOST = 10;
+/** Units of an over-budget header compiled for their evidence. */
+const SAMPLE = 3;
+
+type Unit = { source: string; state: ConfigState };
+
+export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Promise<HeaderPlan> {
+  const { options } = ctx;
+  if (file.created)
+    return {
+      units: [],
+      notes: [`${file.path}: a new header; only the units the fix changes to include it are affected`],
+    };
+  const notes: string[] = [];
+  const built = headerUsers(ctx.index(), file.path)
+    .filter((source) => !outsideRunningKernel(source))
+    .map((source) => ({ source, state: ctx.stateOf(source) }))
+    .filter((u) => u.state !== "n");
+  let candidates = built;
+  if (built.length > NARROW_ABOVE) {
+    candidates = await narrowByNames(ctx, file.path, built, notes);
+  }
+  if (candidates.length > PREPROCESS_AT_MOST * options.maxUnits) {
+    notes.push(`${file.path}: reaches ${candidates.length} built units, too many to preprocess`);
+    return { units: [], notes, overBudget: overBudget(file.path, candidates.length, candidates) };
+  }
+  const affected = await changedByPreprocessor(ctx, file.path, candidates);
+  notes.push(
+    `${file.path}: ${affected.length} of ${candidates.length} built units including it change once preprocessed${
+      candidates.length < built.length
+        ? ` (narrowed from ${built.length} includers by the names the fix changes)`
+        : ""
+    }`,
+  );
+  if (affected.length > options.maxUnits) {
+    return { units: [], notes, overBudget: overBudget(file.path, affected.length, affected) };
+  }
+  return { units: affected, notes };
+}
+
+function overBudget(header: string, units: number, reached: Unit[]): Omit<OverBudget, "fixes"> {
+  const sample: UnitCandidate[] = reached.slice(0, SAMPLE).map((u) => ({
+    source: u.source,
+    object: objectOfSource(u.source),
+    becauseOf: [header],
+    fixes: [],
+    state: u.state,
+    direct: false,
+  }));
+  return { header, units, sample };
+}
+
+/**
+ * The includers that can use what the fix changes in the header. A change outside any named
+ * construct keeps them all. The names come from the header's text and from one includer's
+ * macro expansions, which see what pasting macros define.
+ */
+async function narrowByNames(
+  ctx: HeaderPlanContext,
+  header: string,
+  built: Unit[],
+  notes: string[],
+): Promise<Unit[]> {
+  const change = headerChange(ctx.paths.tree, header, ctx.fixText);
+  if (!change || change.kind === "whole") {
+    if (change)
+      notes.push(
+        `${header}: line ${change.line} changes outside any function, macro or type: every includer is affected`,
+      );
+    return built;
+  }
+  const names: ChangedName[] = change.names.map((name) => ({ name, isFunction: false }));
+  const probe = await probeExpansions(ctx, header, built);
+  if (probe) {
+    for (const n of probe.names) {
+      const known = names.find((m) => m.name === n.name);
+      if (known) known.isFunction = n.isFunction;
+      else names.push(n);
+    }
+  }
+  const users = new Set(
+    usersOfChangedNames(
+      ctx.paths.tree,
+      ctx.index(),
+      header,
+      built.map((u) => u.source),
+      names,
+      probe?.headers ?? new Set(),
+    ),
+  );
+  return built.filter((u) => users.has(u.source));
+}
+
+/** The expansion-level changes seen by the first includer that preprocesses. */
+async function probeExpansions(ctx: HeaderPlanContext, header: string, built: Unit[]) {
+  for (const u of built.slice(0, 5)) {
+    const object = objectOfSource(u.source);
+    const unit = (await preprocessPristine(ctx.paths, [object], ctx.options)).get(object);
+    if (!unit?.reads.includes(header)) continue;
+    const found = await expansionChanges(
+      ctx.paths.tree,
+      ctx.viewDir,
+      unit,
+      ctx.options.workDir,
+      ctx.options.logFile,
+    );
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The candidates whose preprocessed text the fix changes. A unit the preprocessor fails on is
+ * kept (its compile will tell); one that does not read the header at all is dropped.
+ */
+async function changedByPreprocessor(
+  ctx: HeaderPlanContext,
+  header: string,
+  candidates: Unit[],
+): Promise<Unit[]> {
+  if (candidates.length === 0) return [];
+  const objects = candidates.map((u) => objectOfSource(u.source));
+  const pristineProgress = counter(
+    `preprocessing the units including ${header} (pristine, cached)`,
+    objects.length,
+  );
+  const pristine = await preprocessPristine(ctx.paths, objects, {
+    ...ctx.options,
+    progress: (done) => pristineProgress.tick(done),
+  });
+  pristineProgress.end();
+  refreshScratchView(ctx.viewDir); // headers kbuild generated beside sources meanwhile
+  const fixedProgress = counter(`preprocessing the units including ${header} (fixed)`, candidates.length);
+  let done = 0;
+  const keep = await mapPool(candidates, ctx.options.jobs, async (_u, i) => {
+    const unit: PreprocessedUnit | undefined = pristine.get(objects[i] as string);
+    let changed = true;
+    if (unit && !unit.reads.includes(header)) changed = false;
+    else if (unit) {
+      const out = join(ctx.options.workDir, "preprocessed", `${i}.i`);
+      const hash = await preprocessedHashInView(ctx.viewDir, unit, out, ctx.options.logFile);
+      changed = hash === undefined || hash !== unit.sha256;
+    }
+    fixedProgress.tick(++done);
+    return changed;
+  });
+  fixedProgress.end();
+  return candidates.filter((_, i) => keep[i]);
+}
