@@ -22,8 +22,9 @@ import { assemblePatch, callbackFunctions, included, type UnitDiff } from "./ass
 import { fixFunctions } from "./fix-functions.ts";
 import { fixWithHelpers } from "./helpers-header.ts";
 import { packageModule, type SignOptions } from "./package.ts";
+import { fixProvenance } from "./provenance.ts";
 import { definitionLine } from "./source-line.ts";
-import type { IncludedFunction, KernelTarget } from "./types.ts";
+import type { FixProvenance, IncludedFunction, KernelTarget } from "./types.ts";
 
 export interface BuildRequest {
   paths: TargetPaths;
@@ -31,6 +32,8 @@ export interface BuildRequest {
   name: string;
   replace: boolean;
   outPath: string;
+  /** The fixes the module records as carried (modinfo); default: the fix file itself. */
+  fixes?: FixProvenance[];
   sign?: SignOptions;
   /** Times each step; `step` from src/util/progress.ts in the CLI. */
   step: <T>(label: string, work: () => Promise<T>) => Promise<T>;
@@ -101,6 +104,7 @@ function stepTimer(req: BuildRequest) {
 
 export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
   const { steps, timed } = stepTimer(req);
+  const fixes = req.fixes ?? [fixProvenance(req.fixPath)];
   const layoutRefusals = layoutRefusalsOf(req);
   const fix = fixWithHelpers(req.fixPath);
   const inputs = await timed("compile affected units (pristine and patched)", () =>
@@ -118,6 +122,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
     const plan = {
       name: req.name,
       replace: req.replace,
+      fixes,
       objects: assembly.objects,
       patchObjects: assembly.patchObjects,
       namespaces: assembly.namespaces,

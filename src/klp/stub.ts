@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The C half of a livepatch module: the klp_func/klp_object/klp_patch tables that tell the
 // livepatch core what to redirect, module_init calling klp_enable_patch, and the modinfo the
-// kernel requires (livepatch "Y", GPL). The replacement functions themselves come prebuilt in
-// the patch objects; the stub only names their global aliases.
+// kernel requires (livepatch "Y", GPL), plus one `hotpatch_fix` entry per fix carried (its
+// provenance, read back by `hotpatch load` and `list`). The replacement functions themselves
+// come prebuilt in the patch objects; the stub only names their global aliases.
+import { FIX_MODINFO_TAG, fixModinfoValue } from "./provenance.ts";
 import type { CallbackKind, ModulePlan, PatchedObject } from "./types.ts";
 
 const CALLBACK_KINDS: CallbackKind[] = ["pre_patch", "post_patch", "pre_unpatch", "post_unpatch"];
@@ -89,6 +91,7 @@ export function generateStub(plan: ModulePlan): string {
     "module_exit(hp_exit);",
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',
+    ...plan.fixes.map((fix) => `MODULE_INFO(${FIX_MODINFO_TAG}, ${cString(fixModinfoValue(fix))});`),
     ...plan.namespaces.map((ns) => `MODULE_IMPORT_NS(${ns});`),
     `MODULE_DESCRIPTION(${cString(`hotpatch livepatch ${plan.name}`)});`,
     "",

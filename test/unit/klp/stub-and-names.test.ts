@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The generated C stub (klp tables, replace flag, callbacks, namespaces) and module names.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { checkModuleName, moduleNameFromFix } from "../../../src/klp/module-name.ts";
+import { fixModinfoValue, fixProvenance } from "../../../src/klp/provenance.ts";
 import { generateStub } from "../../../src/klp/stub.ts";
 import { klpSymbolName } from "../../../src/klp/types.ts";
+import { scratchDir } from "../../helpers/scratch.ts";
 
 test("module names come from the fix file: hp_ prefix, underscores, at most 55 characters", () => {
   assert.equal(
@@ -34,6 +39,10 @@ test("the stub has one klp_object per object (NULL name for vmlinux), sympos, ca
   const c = generateStub({
     name: "hp_t",
     replace: false,
+    fixes: [
+      { name: "01-a.patch", sha256: "a".repeat(64) },
+      { name: 'odd "name".diff', sha256: "b".repeat(64) },
+    ],
     patchObjects: [],
     namespaces: ["CRYPTO_INTERNAL"],
     objects: [
@@ -58,5 +67,19 @@ test("the stub has one klp_object per object (NULL name for vmlinux), sympos, ca
   assert.match(c, /MODULE_INFO\(livepatch, "Y"\);/);
   assert.match(c, /MODULE_LICENSE\("GPL"\);/);
   assert.match(c, /MODULE_IMPORT_NS\(CRYPTO_INTERNAL\);/);
+  assert.ok(c.includes(`MODULE_INFO(hotpatch_fix, "${"a".repeat(64)} 01-a.patch");`), c);
+  assert.ok(c.includes(`MODULE_INFO(hotpatch_fix, "${"b".repeat(64)} odd \\"name\\".diff");`), c);
   assert.match(c, /return klp_enable_patch\(&hp_patch\);/);
+});
+
+test("a fix's provenance is its file name and the sha256 of its bytes; a name with a line break is refused", () => {
+  const dir = scratchDir("provenance");
+  const path = join(dir, "01-x.patch");
+  writeFileSync(path, "--- a/x\n+++ b/x\n");
+  assert.deepEqual(fixProvenance(path), {
+    name: "01-x.patch",
+    sha256: createHash("sha256").update("--- a/x\n+++ b/x\n").digest("hex"),
+  });
+  assert.throws(() => fixModinfoValue({ name: "a\nb.patch", sha256: "c".repeat(64) }), UserError);
+  assert.throws(() => fixProvenance(join(dir, "missing.patch")), /missing\.patch does not exist/);
 });
