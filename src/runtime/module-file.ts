@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What hotpatch must know about a livepatch .ko before it asks the kernel to load it: its
 // module name, the kernel release it was built for (vermagic), whether it is a livepatch at
-// all, and whether it replaces earlier patches (cumulative). Read from the file, not the kernel,
+// all, whether it replaces earlier patches (cumulative), the fixes it records as carried and
+// its build ID (which the kernel shows for loaded modules). Read from the file, not the kernel,
 // with the shared ELF reader (src/elf has no build-side dependencies, so runtime may use it).
 import { basename } from "node:path";
 import {
@@ -16,6 +17,7 @@ import {
 } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import { readUserFile } from "../util/user-files.ts";
+import { FIX_TAG, type FixRecord, parseFixEntries } from "./provenance.ts";
 
 export type ReplaceMode = "replace" | "stack" | "unknown";
 
@@ -29,6 +31,10 @@ export interface ModuleFile {
   release: string;
   livepatch: boolean;
   replace: ReplaceMode;
+  /** The fixes its modinfo records (`hotpatch_fix`); null when it records none. */
+  fixes: FixRecord[] | null;
+  /** Hex GNU build ID (kbuild links modules with --build-id); null when it has none. */
+  buildId: string | null;
   /** Every .modinfo key with its values, in file order. */
   modinfo: Record<string, string[]>;
 }
@@ -45,6 +51,30 @@ export function parseModinfo(data: Uint8Array): Record<string, string[]> {
     result[key] = values;
   }
   return result;
+}
+
+const NT_GNU_BUILD_ID = 3;
+
+/**
+ * The build ID in the bytes of an ELF note section (`.note.gnu.build-id` of a .ko, or
+ * /sys/module/NAME/notes/.note.gnu.build-id of a loaded module: the same bytes). Each note
+ * is namesz, descsz, type (32-bit little-endian), then name and desc padded to 4 bytes.
+ */
+export function buildIdFromNotes(data: Uint8Array): string | null {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const pad = (n: number) => (n + 3) & ~3;
+  for (let at = 0; at + 12 <= data.length; ) {
+    const namesz = view.getUint32(at, true);
+    const descsz = view.getUint32(at + 4, true);
+    const type = view.getUint32(at + 8, true);
+    const name = Buffer.from(data.subarray(at + 12, at + 12 + namesz)).toString("latin1");
+    const desc = at + 12 + pad(namesz);
+    if (desc + descsz > data.length) return null;
+    if (type === NT_GNU_BUILD_ID && name === "GNU\0" && descsz > 0)
+      return Buffer.from(data.subarray(desc, desc + descsz)).toString("hex");
+    at = desc + pad(descsz);
+  }
+  return null;
 }
 
 /** Offsets of fields of struct klp_patch in Linux 6.1 on x86_64 (include/linux/livepatch.h). */
@@ -118,6 +148,8 @@ export function readModuleFile(path: string): ModuleFile {
     release: vermagic.trim().split(/\s+/)[0] ?? "",
     livepatch: modinfo.livepatch?.[0] === "Y",
     replace: readReplaceMode(ko, modinfo),
+    fixes: parseFixEntries(modinfo[FIX_TAG], path),
+    buildId: buildIdFromNotes(ko.sectionByName(".note.gnu.build-id")?.data ?? new Uint8Array()),
     modinfo,
   };
 }

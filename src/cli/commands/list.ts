@@ -8,7 +8,7 @@ import { renderRetiredAndStore, renderTaint, stateWord } from "./status.ts";
 function render(s: SystemStatus): string {
   const lines: string[] = [];
   if (s.patches.length) {
-    const rows = [["NAME", "STATE", "MODE", "OBJECTS", "FUNCTIONS"]];
+    const rows = [["NAME", "STATE", "MODE", "OBJECTS", "FUNCTIONS", "FIXES"]];
     for (const p of s.patches) {
       rows.push([
         p.name + (p.forced ? " (forced)" : ""),
@@ -16,6 +16,7 @@ function render(s: SystemStatus): string {
         p.replace,
         p.objects.map((o) => `${o.name}${o.patched ? "" : "(waiting)"}`).join(",") || "-",
         String(p.objects.reduce((n, o) => n + o.functions.length, 0)),
+        p.fixes ? p.fixes.map((f) => f.fix).join(", ") : "unknown",
       ]);
     }
     lines.push(table(rows));
