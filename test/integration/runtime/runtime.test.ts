@@ -115,7 +115,10 @@ describe("hotpatch load/unload/list/status/install on the target kernel", () => 
       list.patches.map((p: { name: string; replace: string }) => [p.name, p.replace]),
       [["hp_rt_b", "replace"]],
     );
-    assert.match(step("listBtext").out, /hp_rt_b\s+enabled\s+replace\s+vmlinux\s+2\s+rt-a\.patch, rt-b\.patch/);
+    assert.match(
+      step("listBtext").out,
+      /hp_rt_b\s+enabled\s+replace\s+vmlinux\s+2\s+rt-a\.patch, rt-b\.patch/,
+    );
     assert.deepEqual(
       list.patches[0].fixes.map((f: { fix: string }) => f.fix),
       ["rt-a.patch", "rt-b.patch"],
