@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { readElf } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
-import { runInTargetVm } from "../vm/index.ts";
+import { runInTargetVm } from "../kernel/target-vm.ts";
 import { parseVerifyOutput, VERIFY_GUEST_SCRIPT, type VerifyStep } from "./verify-guest.ts";
 
 export interface VerifyOptions {

@@ -10,9 +10,10 @@ import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { BuildRefusedError, type BuildReport, buildLivepatch } from "../../klp/generate.ts";
 import { checkModuleName, moduleNameFromFix } from "../../klp/module-name.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
+import { table } from "../../util/text-table.ts";
 import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
-import { emit, table } from "../output.ts";
+import { emit } from "../output.ts";
 
 export function renderBuildReport(r: BuildReport): string {
   const lines = [

@@ -2,7 +2,8 @@
 // `hotpatch list`: one line per livepatch (active, retired, installed-only) and the taint.
 import type { Command } from "@commander-js/extra-typings";
 import { readStatus, runtimeEnv, type SystemStatus } from "../../runtime/index.ts";
-import { emit, table } from "../output.ts";
+import { table } from "../../util/text-table.ts";
+import { emit } from "../output.ts";
 import { renderRetiredAndStore, renderTaint, stateWord } from "./status.ts";
 
 function render(s: SystemStatus): string {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { runInTargetVm } from "../../../src/vm/index.ts";
+import { runInTargetVm } from "../../../src/kernel/target-vm.ts";
 import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";

@@ -11,7 +11,7 @@ import { before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../../../src/errors/user-error.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { runInTargetVm } from "../../../src/vm/index.ts";
+import { runInTargetVm } from "../../../src/kernel/target-vm.ts";
 import { hotpatch, hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { isAlive, qemuChildrenOf } from "../../helpers/processes.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
