@@ -80,7 +80,8 @@ test("nothing the runtime pulls in, directly or not, comes from kernel, vm, diff
 
 test("the differ is pure: it reaches only elf, errors and util (not the CLI, kernel, VM, klp or runtime)", () => {
   const reached = areasReached("diff");
-  for (const area of reached) assert.ok(["elf", "errors", "util"].includes(area), `src/diff reaches src/${area}`);
+  for (const area of reached)
+    assert.ok(["elf", "errors", "util"].includes(area), `src/diff reaches src/${area}`);
   assert.ok(reached.has("elf"), "the walk reached src/elf");
 });
 
