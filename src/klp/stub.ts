@@ -55,6 +55,20 @@ function objectEntry(o: PatchedObject, i: number): string[] {
   return lines;
 }
 
+/**
+ * One `hotpatch_fix=<sha256> <name>` modinfo entry per fix, in the order the fixes were
+ * applied. Written as a single .modinfo object holding all of them (NUL-separated, as modinfo
+ * is read): separate MODULE_INFO()s would come out in an order of gcc's choosing (reversed).
+ */
+function fixesModinfo(plan: ModulePlan): string[] {
+  if (plan.fixes.length === 0) return [];
+  const entries = plan.fixes.map((fix) => cString(`${FIX_MODINFO_TAG}=${fixModinfoValue(fix)}`));
+  return [
+    'static const char hp_fixes[] __used __section(".modinfo") __aligned(1) =',
+    `${entries.map((e) => `\t${e}`).join(' "\\0"\n')};`,
+  ];
+}
+
 /** The stub's C source for a module plan. */
 export function generateStub(plan: ModulePlan): string {
   const out = [
@@ -91,7 +105,7 @@ export function generateStub(plan: ModulePlan): string {
     "module_exit(hp_exit);",
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',
-    ...plan.fixes.map((fix) => `MODULE_INFO(${FIX_MODINFO_TAG}, ${cString(fixModinfoValue(fix))});`),
+    ...fixesModinfo(plan),
     ...plan.namespaces.map((ns) => `MODULE_IMPORT_NS(${ns});`),
     `MODULE_DESCRIPTION(${cString(`hotpatch livepatch ${plan.name}`)});`,
     "",

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The generated C stub (klp tables, replace flag, callbacks, namespaces) and module names.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readElf } from "../../../src/elf/index.ts";
 import { UserError } from "../../../src/errors/user-error.ts";
 import { checkModuleName, moduleNameFromFix } from "../../../src/klp/module-name.ts";
 import { fixModinfoValue, fixProvenance } from "../../../src/klp/provenance.ts";
 import { generateStub } from "../../../src/klp/stub.ts";
 import { klpSymbolName } from "../../../src/klp/types.ts";
+import { parseModinfo } from "../../../src/runtime/module-file.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 test("module names come from the fix file: hp_ prefix, underscores, at most 55 characters", () => {
@@ -67,8 +70,25 @@ test("the stub has one klp_object per object (NULL name for vmlinux), sympos, ca
   assert.match(c, /MODULE_INFO\(livepatch, "Y"\);/);
   assert.match(c, /MODULE_LICENSE\("GPL"\);/);
   assert.match(c, /MODULE_IMPORT_NS\(CRYPTO_INTERNAL\);/);
-  assert.ok(c.includes(`MODULE_INFO(hotpatch_fix, "${"a".repeat(64)} 01-a.patch");`), c);
-  assert.ok(c.includes(`MODULE_INFO(hotpatch_fix, "${"b".repeat(64)} odd \\"name\\".diff");`), c);
+  // The fixes' modinfo, compiled as gcc compiles it in the module, reads back in order.
+  const fixesC = c.slice(c.indexOf("static const char hp_fixes[]"));
+  const dir = scratchDir("stub-fixes");
+  writeFileSync(
+    join(dir, "fixes.c"),
+    [
+      "#define __used __attribute__((used))",
+      "#define __section(s) __attribute__((section(s)))",
+      "#define __aligned(n) __attribute__((aligned(n)))",
+      fixesC.slice(0, fixesC.indexOf(";") + 1),
+      'static const char other[] __used __section(".modinfo") __aligned(1) = "license=GPL";',
+    ].join("\n"),
+  );
+  execFileSync("gcc", ["-c", "-O2", "-o", join(dir, "fixes.o"), join(dir, "fixes.c")]);
+  const modinfo = readElf(readFileSync(join(dir, "fixes.o"))).sectionByName(".modinfo");
+  assert.deepEqual(parseModinfo(modinfo?.data ?? new Uint8Array()).hotpatch_fix, [
+    `${"a".repeat(64)} 01-a.patch`,
+    `${"b".repeat(64)} odd "name".diff`,
+  ]);
   assert.match(c, /return klp_enable_patch\(&hp_patch\);/);
 });
 
