@@ -9,6 +9,7 @@ import {
   ElfError,
   type ElfObject,
   type ElfSymbol,
+  elfNotes,
   R_X86_64,
   readElf,
   type Section,
@@ -56,23 +57,13 @@ export function parseModinfo(data: Uint8Array): Record<string, string[]> {
 const NT_GNU_BUILD_ID = 3;
 
 /**
- * The build ID in the bytes of an ELF note section (`.note.gnu.build-id` of a .ko, or
- * /sys/module/NAME/notes/.note.gnu.build-id of a loaded module: the same bytes). Each note
- * is namesz, descsz, type (32-bit little-endian), then name and desc padded to 4 bytes.
+ * The build ID in the bytes of an ELF note section: `.note.gnu.build-id` of a .ko, or
+ * /sys/module/NAME/notes/.note.gnu.build-id of a loaded module (the same bytes).
  */
 export function buildIdFromNotes(data: Uint8Array): string | null {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const pad = (n: number) => (n + 3) & ~3;
-  for (let at = 0; at + 12 <= data.length; ) {
-    const namesz = view.getUint32(at, true);
-    const descsz = view.getUint32(at + 4, true);
-    const type = view.getUint32(at + 8, true);
-    const name = Buffer.from(data.subarray(at + 12, at + 12 + namesz)).toString("latin1");
-    const desc = at + 12 + pad(namesz);
-    if (desc + descsz > data.length) return null;
-    if (type === NT_GNU_BUILD_ID && name === "GNU\0" && descsz > 0)
-      return Buffer.from(data.subarray(desc, desc + descsz)).toString("hex");
-    at = desc + pad(descsz);
+  for (const note of elfNotes(data)) {
+    if (note.type === NT_GNU_BUILD_ID && note.name === "GNU\0" && note.desc.length > 0)
+      return Buffer.from(note.desc).toString("hex");
   }
   return null;
 }
