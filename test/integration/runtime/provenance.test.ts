@@ -17,19 +17,13 @@ import { hotpatch, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { compileCheck, SIOCATMARK_CHECK, TARGET } from "../build/helpers.ts";
-import { fixturesDir } from "./fixtures.ts";
+import { fixturesDir, readGuestStep } from "./fixtures.ts";
 
 const FIX01 = join(repoRoot, "fixes", "01-af_unix-siocatmark-nonstream.patch");
 const FIX04 = join(repoRoot, "test", "fixtures", "corpus", "04-fib-trie-insert-err-kfree-rcu.patch");
 const N01 = "hp_01_af_unix_siocatmark_nonstream";
 const N04 = "hp_04_fib_trie_insert_err_kfree_rcu";
 const N0104 = "hp_0104_cumulative";
-
-interface Step {
-  rc: number;
-  out: string;
-  err: string;
-}
 
 interface FixJson {
   fix: string;
@@ -81,16 +75,7 @@ before(async () => {
 
 describe("provenance and safe replacement on the target kernel (one boot)", () => {
   let outDir: string;
-  const step = (name: string): Step => {
-    const read = (ext: string) => {
-      try {
-        return readFileSync(join(outDir, `${name}.${ext}`), "utf8");
-      } catch {
-        return "";
-      }
-    };
-    return { rc: Number.parseInt(read("rc") || "-1", 10), out: read("out"), err: read("err") };
-  };
+  const step = (name: string) => readGuestStep(outDir, name);
   const json = (name: string) => JSON.parse(step(name).out);
   const fixesOf = (list: { patches: Array<{ name: string; fixes: FixJson[] | null }> }) =>
     list.patches.map((p) => [p.name, p.fixes]);

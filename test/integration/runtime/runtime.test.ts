@@ -4,7 +4,7 @@
 // that names its task and reverts, the lock serialising two commands, install + the systemd
 // unit's ExecStart (twice), and --force. A second short boot checks the hotpatch.skip switch.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
@@ -12,7 +12,7 @@ import { runInTargetVm } from "../../../src/kernel/target-vm.ts";
 import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { buildRuntimeFixtures, fixturesDir } from "./fixtures.ts";
+import { buildRuntimeFixtures, fixturesDir, readGuestStep } from "./fixtures.ts";
 
 /** The unit's ExecStart, with /usr/bin/hotpatch replaced by this checkout's CLI. */
 function unitExecStart(): string[] {
@@ -24,23 +24,13 @@ function unitExecStart(): string[] {
   return ["node", hotpatchBin, ...args];
 }
 
-interface Step {
-  rc: number;
-  out: string;
-  err: string;
-}
-
 describe("hotpatch load/unload/list/status/install on the target kernel", () => {
   let paths: TargetPaths;
   let release: string;
   let modules: string;
   let outDir: string;
   let console = "";
-  const step = (name: string): Step => {
-    const read = (ext: string) =>
-      existsSync(join(outDir, `${name}.${ext}`)) ? readFileSync(join(outDir, `${name}.${ext}`), "utf8") : "";
-    return { rc: Number.parseInt(read("rc") || "-1", 10), out: read("out"), err: read("err") };
-  };
+  const step = (name: string) => readGuestStep(outDir, name);
   const json = (name: string) => JSON.parse(step(name).out);
 
   before(async () => {
