@@ -7,7 +7,8 @@
 // Usage: npx tsx bench/vm-boot.ts [runs]
 import { prepareTarget } from "../src/kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../src/kernel/target-layout.ts";
-import { runInTargetVm, type VmOptions } from "../src/vm/index.ts";
+import { runInTargetVm } from "../src/kernel/target-vm.ts";
+import type { VmOptions } from "../src/vm/index.ts";
 
 process.env.HOTPATCH_QUIET = "1";
 const runs = Number(process.argv[2] ?? 3);

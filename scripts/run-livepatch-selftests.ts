@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { buildExternalModule } from "../src/kernel/kbuild.ts";
 import { prepareTarget } from "../src/kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../src/kernel/target-layout.ts";
-import { runInTargetVm } from "../src/vm/index.ts";
+import { runInTargetVm } from "../src/kernel/target-vm.ts";
 
 export interface SelftestResult {
   script: string;

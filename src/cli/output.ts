@@ -24,16 +24,3 @@ function bigintReplacer(_key: string, value: unknown): unknown {
   }
   return value;
 }
-
-/** Renders rows as aligned columns (first row is the header). */
-export function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
-  }
-  return rows
-    .map((row) =>
-      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "),
-    )
-    .join("\n");
-}

@@ -2,8 +2,8 @@
 // How a DiffResult is shown: the --json document (schema in docs/diff.md) and the human
 // report (a table of functions with status and reason, then refusals, ignored changes and
 // warnings). Both come from the same result object.
-import { table } from "../cli/output.ts";
 import { ExitCode } from "../errors/user-error.ts";
+import { table } from "../util/text-table.ts";
 import type {
   DiffResult,
   FunctionDiff,

@@ -43,6 +43,7 @@ export {
   type SpecialIndex,
   type SymbolOrigin,
 } from "./model.ts";
+export { type ElfNote, elfNotes } from "./notes.ts";
 export { type ElfIndex, indexElf } from "./query.ts";
 export { readElfFile } from "./read-file.ts";
 export { readElf } from "./reader.ts";

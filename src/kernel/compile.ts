@@ -30,7 +30,12 @@ export interface PristineUnit {
   reads: string[];
 }
 
-/** The lock serialising every compile inside a target's tree. */
+/**
+ * The lock serialising every `make` inside a target's tree: the only step of a build that
+ * writes there (objects, .cmd files, the prepare steps every make may redo). Fixed compiles
+ * run in each build's own scratch view and module links in its own work directory, unlocked,
+ * so builds of one target run side by side except while compiling an uncached pristine unit.
+ */
 export function treeLockPath(paths: TargetPaths): string {
   return join(paths.root, "tree.lock");
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The C half of a livepatch module: the klp_func/klp_object/klp_patch tables that tell the
 // livepatch core what to redirect, module_init calling klp_enable_patch, and the modinfo the
-// kernel requires (livepatch "Y", GPL). The replacement functions themselves come prebuilt in
-// the patch objects; the stub only names their global aliases.
+// kernel requires (livepatch "Y", GPL), plus one `hotpatch_fix` entry per fix carried (its
+// provenance, read back by `hotpatch load` and `list`). The replacement functions themselves
+// come prebuilt in the patch objects; the stub only names their global aliases.
+import { FIX_MODINFO_TAG, fixModinfoValue } from "./provenance.ts";
 import type { CallbackKind, ModulePlan, PatchedObject } from "./types.ts";
 
 const CALLBACK_KINDS: CallbackKind[] = ["pre_patch", "post_patch", "pre_unpatch", "post_unpatch"];
@@ -53,6 +55,20 @@ function objectEntry(o: PatchedObject, i: number): string[] {
   return lines;
 }
 
+/**
+ * One `hotpatch_fix=<sha256> <name>` modinfo entry per fix, in the order the fixes were
+ * applied. Written as a single .modinfo object holding all of them (NUL-separated, as modinfo
+ * is read): separate MODULE_INFO()s would come out in an order of gcc's choosing (reversed).
+ */
+function fixesModinfo(plan: ModulePlan): string[] {
+  if (plan.fixes.length === 0) return [];
+  const entries = plan.fixes.map((fix) => cString(`${FIX_MODINFO_TAG}=${fixModinfoValue(fix)}`));
+  return [
+    'static const char hp_fixes[] __used __section(".modinfo") __aligned(1) =',
+    `${entries.map((e) => `\t${e}`).join(' "\\0"\n')};`,
+  ];
+}
+
 /** The stub's C source for a module plan. */
 export function generateStub(plan: ModulePlan): string {
   const out = [
@@ -89,10 +105,9 @@ export function generateStub(plan: ModulePlan): string {
     "module_exit(hp_exit);",
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',
+    ...fixesModinfo(plan),
     ...plan.namespaces.map((ns) => `MODULE_IMPORT_NS(${ns});`),
     `MODULE_DESCRIPTION(${cString(`hotpatch livepatch ${plan.name}`)});`,
-    // Provenance: the fixes this module carries, which `hotpatch load` keeps from being dropped.
-    ...(plan.fixes ?? []).map((f) => `MODULE_INFO(hotpatch_fix, ${cString(`${f.sha256} ${f.name}`)});`),
     "",
   );
   return out.join("\n");

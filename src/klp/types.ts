@@ -34,11 +34,24 @@ export interface PatchedObject {
   callbacks: Partial<Record<CallbackKind, string>>;
 }
 
+/**
+ * A fix a module carries, recorded in its modinfo as `hotpatch_fix=<sha256> <name>` so that a
+ * live system can tell what a loaded patch protects against (and what replacing it would drop).
+ */
+export interface FixProvenance {
+  /** The fix file's name (no directory), e.g. `01-af_unix-siocatmark-nonstream.patch`. */
+  name: string;
+  /** sha256 of the fix file's bytes, 64 lowercase hex digits. */
+  sha256: string;
+}
+
 /** What goes into the module: the stub's tables and the patch objects to link. */
 export interface ModulePlan {
   /** Module name (underscores, at most 55 characters). */
   name: string;
   replace: boolean;
+  /** The fixes the module carries, in the order they were applied. */
+  fixes: FixProvenance[];
   objects: PatchedObject[];
   /** Patch object files (already extracted) to link into the module. */
   patchObjects: string[];
@@ -46,8 +59,6 @@ export interface ModulePlan {
   namespaces: string[];
   /** Section name -> klp object of the patch object holding it (unambiguous names only). */
   sectionObjects?: Map<string, string>;
-  /** The fixes the module carries (modinfo `hotpatch_fix=<sha256> <name>`, one per fix). */
-  fixes?: Array<{ name: string; sha256: string }>;
 }
 
 /** Why a function went into the patch, for the build report. */

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch verify`: proves a livepatch module in one throw-away VM of its target kernel:
-// load, wait for the transition, run the behaviour check, disable, wait, unload.
+// load, wait for the transition, run the behaviour check, disable, wait, unload. With
+// --upgrade-from OLD.ko, the upgrade a live machine goes through: OLD loaded and checked
+// first, then NEW's replace transition retires it, and the check runs again.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { readElf } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
-import { runInTargetVm } from "../vm/index.ts";
+import { runInTargetVm } from "../kernel/target-vm.ts";
 import { parseVerifyOutput, VERIFY_GUEST_SCRIPT, type VerifyStep } from "./verify-guest.ts";
 
 export interface VerifyOptions {
   check?: string;
+  /** A module loaded (and checked) first, which NEW must retire: the upgrade path. */
+  upgradeFrom?: string;
   /** Seconds each transition may take. */
   transitionTimeoutSec?: number;
   timeoutSec?: number;
@@ -21,6 +25,8 @@ export interface VerifyOptions {
 export interface VerifyReport {
   module: string;
   patch: string;
+  /** The module NEW was loaded over, with --upgrade-from. */
+  upgradeFrom?: { module: string; patch: string };
   ok: boolean;
   steps: VerifyStep[];
   checkOutput: string;
@@ -72,15 +78,28 @@ export function checkBuiltFor(koPath: string, release: string, target: string): 
     );
 }
 
+/** The old module of an upgrade: a livepatch with another module name than the new one. */
+export function checkUpgrade(koPath: string, oldPath: string): { ko: string; name: string } {
+  const old = checkLivepatchModule(oldPath);
+  const name = checkLivepatchModule(koPath).name;
+  if (old.name === name) {
+    throw new UserError(
+      `${oldPath} and ${koPath} are both module ${name}: the kernel cannot hold two modules of one name, so build the new one under another name (--name).`,
+    );
+  }
+  return old;
+}
+
 export async function verifyModule(
   paths: TargetPaths,
   koPath: string,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const { ko, name } = checkLivepatchModule(koPath);
+  const old = options.upgradeFrom ? checkUpgrade(koPath, options.upgradeFrom) : undefined;
   const limit = options.transitionTimeoutSec ?? 60;
-  const command = ["bash", "-c", VERIFY_GUEST_SCRIPT, "verify", ko, name, String(limit)];
-  if (options.check) command.push(options.check);
+  const command = ["bash", "-c", VERIFY_GUEST_SCRIPT, "verify", ko, name, String(limit), options.check ?? ""];
+  if (old) command.push(old.ko, old.name);
   const result = await runInTargetVm(paths, {
     command,
     timeoutSec: options.timeoutSec ?? 300,
@@ -102,6 +121,7 @@ export async function verifyModule(
   return {
     module: ko,
     patch: name,
+    ...(old ? { upgradeFrom: { module: old.ko, patch: old.name } } : {}),
     ok,
     steps: parsed.steps,
     checkOutput: parsed.checkOutput,

@@ -11,9 +11,21 @@ export {
   type ReplaceMode,
   readModuleFile,
 } from "./module-file.ts";
+export {
+  type DroppedFixes,
+  describeDropped,
+  type FixRecord,
+} from "./provenance.ts";
 export { withRuntimeLock } from "./runtime-lock.ts";
 export { type PatchStatus, readStatus, type SystemStatus } from "./status.ts";
-export { type InstalledPatch, installPatch, listInstalled, storeReleases, uninstallPatch } from "./store.ts";
+export {
+  type InstalledPatch,
+  type InstallResult,
+  installPatch,
+  listInstalled,
+  storeReleases,
+  uninstallPatch,
+} from "./store.ts";
 export { readPatches } from "./sysfs.ts";
 export { decodeTaint, type Taint } from "./taint.ts";
 export { type UnloadResult, unloadPatch } from "./unload.ts";

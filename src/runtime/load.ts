@@ -2,14 +2,23 @@
 // `hotpatch load`: check the module, insmod it, wait for every task to switch; on timeout
 // name the stalled tasks and revert (disable, wait, rmmod) so the system is as it was, unless
 // --force was given. A replace-mode patch retires the patches before it; their modules are
-// removed once the kernel has released them.
+// removed once the kernel has released them. It is refused beforehand when it does not carry
+// every fix of the patches it would retire, unless --allow-drop.
 import { UserError } from "../errors/user-error.ts";
 import { formatSeconds, note, warn } from "../util/progress.ts";
 import type { RuntimeEnv } from "./env.ts";
 import { insmod, rmmod } from "./kmod.ts";
 import { checkLoadable, type ModuleFile, type ReplaceMode, readModuleFile } from "./module-file.ts";
-import { readRecord, removeRecord, writeRecord } from "./records.ts";
+import {
+  type DroppedFixes,
+  describeDropped,
+  droppedCount,
+  droppedFixes,
+  type FixRecord,
+} from "./provenance.ts";
+import { loadedFixes, readRecord, removeRecord, writeRecord } from "./records.ts";
 import { withRuntimeLock } from "./runtime-lock.ts";
+import { listInstalled, type StoreEntry } from "./store.ts";
 import {
   type KernelPatch,
   livepatchSupported,
@@ -34,6 +43,8 @@ export interface LoadOptions {
   force?: boolean;
   /** Keep the modules of patches this one replaced (default: remove them). */
   keepReplaced?: boolean;
+  /** Load a cumulative patch even if it retires patches carrying fixes it does not carry. */
+  allowDrop?: boolean;
 }
 
 export interface LoadResult {
@@ -48,6 +59,10 @@ export interface LoadResult {
   retired: string[];
   /** Modules of retired patches that hotpatch removed. */
   removedModules: string[];
+  /** The fixes this patch's module records (null: none recorded). */
+  fixes: FixRecord[] | null;
+  /** Fixes of retired patches this one does not carry (only with --allow-drop). */
+  dropped: DroppedFixes[];
 }
 
 export function patchedFunctionNames(patch: KernelPatch | null): string[] {
@@ -72,6 +87,44 @@ function checkSystemState(env: RuntimeEnv, module: ModuleFile): "already-loaded"
   return "ok";
 }
 
+function installedFor(env: RuntimeEnv, release: string): StoreEntry[] {
+  try {
+    return listInstalled(env, release);
+  } catch {
+    return []; // an unreadable store only means less is known about loaded patches
+  }
+}
+
+/**
+ * What loading `module` would drop: a replace-mode patch retires every loaded patch, so each
+ * fix they carry must be carried by it too. Refused in one sentence unless allowed.
+ */
+function checkDrops(
+  env: RuntimeEnv,
+  module: ModuleFile,
+  release: string,
+  allowDrop: boolean,
+): DroppedFixes[] {
+  if (module.replace === "stack") return [];
+  const installed = installedFor(env, release);
+  const loaded = readPatches(env).filter((p) => p.name !== module.name);
+  const dropped = droppedFixes(
+    loaded.map((p) => ({ patch: p.name, fixes: loadedFixes(env, p.name, installed) })),
+    module.fixes,
+  );
+  if (dropped.length > 0 && !allowDrop) {
+    const them = droppedCount(dropped) === 1 ? "it" : "them";
+    const replaces =
+      module.replace === "replace"
+        ? "it replaces every loaded patch"
+        : "it may replace every loaded patch (its replace mode is unknown)";
+    throw new UserError(
+      `Loading ${module.name} would drop ${describeDropped(dropped)}: ${replaces} and does not carry ${them}; nothing was loaded (load a cumulative patch that carries ${them} too, or give --allow-drop).`,
+    );
+  }
+  return dropped;
+}
+
 export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOptions): Promise<LoadResult> {
   const module = readModuleFile(path);
   const release = readRelease(env);
@@ -82,7 +135,16 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
     );
   }
   return withRuntimeLock(env, async () => {
-    const base = { name: module.name, path, release, forced: false, retired: [], removedModules: [] };
+    const base = {
+      name: module.name,
+      path,
+      release,
+      forced: false,
+      retired: [],
+      removedModules: [],
+      fixes: module.fixes,
+      dropped: [],
+    };
     if (checkSystemState(env, module) === "already-loaded") {
       return {
         ...base,
@@ -91,6 +153,7 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
         transitionMs: 0,
       };
     }
+    const mayDrop = checkDrops(env, module, release, options.allowDrop ?? false);
     const before = readPatches(env).map((p) => p.name);
     const started = Date.now();
     await insmod(path, module.name);
@@ -114,9 +177,18 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
     const transitionMs = Date.now() - started;
     const retired = await retiredBy(env, before, module.replace);
     const replace: ReplaceMode = retired.length > 0 ? "replace" : module.replace;
-    writeRecord(env, { name: module.name, path, replace, forced, loadedAt: new Date().toISOString() });
+    writeRecord(env, {
+      name: module.name,
+      path,
+      replace,
+      forced,
+      loadedAt: new Date().toISOString(),
+      fixes: module.fixes,
+      buildId: module.buildId,
+    });
     const removedModules = options.keepReplaced ? [] : await removeRetired(env, retired);
-    return { ...base, outcome: "loaded", replace, forced, transitionMs, retired, removedModules };
+    const dropped = mayDrop.filter((d) => retired.includes(d.patch));
+    return { ...base, outcome: "loaded", replace, forced, transitionMs, retired, removedModules, dropped };
   });
 }
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What hotpatch must know about a livepatch .ko before it asks the kernel to load it: its
 // module name, the kernel release it was built for (vermagic), whether it is a livepatch at
-// all, and whether it replaces earlier patches (cumulative). Read from the file, not the kernel,
+// all, whether it replaces earlier patches (cumulative), the fixes it records as carried and
+// its build ID (which the kernel shows for loaded modules). Read from the file, not the kernel,
 // with the shared ELF reader (src/elf has no build-side dependencies, so runtime may use it).
 import { basename } from "node:path";
 import {
   ElfError,
   type ElfObject,
   type ElfSymbol,
+  elfNotes,
   R_X86_64,
   readElf,
   type Section,
@@ -16,6 +18,7 @@ import {
 } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import { readUserFile } from "../util/user-files.ts";
+import { FIX_TAG, type FixRecord, parseFixEntries } from "./provenance.ts";
 
 export type ReplaceMode = "replace" | "stack" | "unknown";
 
@@ -29,6 +32,10 @@ export interface ModuleFile {
   release: string;
   livepatch: boolean;
   replace: ReplaceMode;
+  /** The fixes its modinfo records (`hotpatch_fix`); null when it records none. */
+  fixes: FixRecord[] | null;
+  /** Hex GNU build ID (kbuild links modules with --build-id); null when it has none. */
+  buildId: string | null;
   /** Every .modinfo key with its values, in file order. */
   modinfo: Record<string, string[]>;
 }
@@ -45,6 +52,20 @@ export function parseModinfo(data: Uint8Array): Record<string, string[]> {
     result[key] = values;
   }
   return result;
+}
+
+const NT_GNU_BUILD_ID = 3;
+
+/**
+ * The build ID in the bytes of an ELF note section: `.note.gnu.build-id` of a .ko, or
+ * /sys/module/NAME/notes/.note.gnu.build-id of a loaded module (the same bytes).
+ */
+export function buildIdFromNotes(data: Uint8Array): string | null {
+  for (const note of elfNotes(data)) {
+    if (note.type === NT_GNU_BUILD_ID && note.name === "GNU\0" && note.desc.length > 0)
+      return Buffer.from(note.desc).toString("hex");
+  }
+  return null;
 }
 
 /** Offsets of fields of struct klp_patch in Linux 6.1 on x86_64 (include/linux/livepatch.h). */
@@ -118,6 +139,8 @@ export function readModuleFile(path: string): ModuleFile {
     release: vermagic.trim().split(/\s+/)[0] ?? "",
     livepatch: modinfo.livepatch?.[0] === "Y",
     replace: readReplaceMode(ko, modinfo),
+    fixes: parseFixEntries(modinfo[FIX_TAG], path),
+    buildId: buildIdFromNotes(ko.sectionByName(".note.gnu.build-id")?.data ?? new Uint8Array()),
     modinfo,
   };
 }

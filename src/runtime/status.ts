@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch list` / `hotpatch status`: the kernel's patches (enabled, in transition, objects
 // patched or waiting for their module, functions), what hotpatch knows beyond sysfs (replace
-// mode, forced), retired livepatch modules still loaded, the install store, and the taint.
+// mode, forced, the fixes it carries), retired livepatch modules still loaded, the install
+// store, and the taint.
 import type { RuntimeEnv } from "./env.ts";
 import type { ReplaceMode } from "./module-file.ts";
-import { readRecord } from "./records.ts";
+import type { FixRecord } from "./provenance.ts";
+import { loadedFixes, readRecord } from "./records.ts";
 import { listInstalled, type StoreEntry, storeReleases } from "./store.ts";
 import {
   type KernelPatch,
@@ -22,6 +24,8 @@ export interface PatchStatus extends KernelPatch {
   forced: boolean;
   refcnt: number | null;
   installed: boolean;
+  /** The fixes it carries (from its load record or the installed copy it was loaded from); null when unknown. */
+  fixes: FixRecord[] | null;
   /** While in transition: the tasks not switched yet, described (pid, comm, patch_state, stack). */
   pendingTasks: string[];
 }
@@ -60,6 +64,7 @@ export function readStatus(env: RuntimeEnv): SystemStatus {
     forced: readRecord(env, p.name)?.forced ?? false,
     refcnt: readModule(env, p.name)?.refcnt ?? null,
     installed: installed.some((s) => s.name === p.name),
+    fixes: loadedFixes(env, p.name, installed),
     pendingTasks: p.transition
       ? pendingTasks(env, p.enabled ? 1 : 0, functionNames(p)).map(describeTask)
       : [],

@@ -3,13 +3,17 @@
 // <name>.json. The .ko is written first and the .json (holding the .ko's sha256) last, each
 // atomically (beside + rename), so the .json is the commit record: after a crash an entry
 // without a .json, or whose .ko does not match it, is incomplete and never loaded.
+// Installing a cumulative patch that would drop, at boot, a fix of a patch installed before
+// it is refused unless the operator allows it (recorded as `allowDrop`): see boot.ts.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { bootPlan } from "./boot-plan.ts";
 import type { RuntimeEnv } from "./env.ts";
 import { type ReplaceMode, readModuleFile } from "./module-file.ts";
+import { type DroppedFixes, describeDropped, droppedCount, type FixRecord } from "./provenance.ts";
 
 export interface InstalledPatch {
   name: string;
@@ -25,6 +29,12 @@ export interface InstalledPatch {
   source: string;
   /** The stored module. */
   path: string;
+  /** The fixes the module records (null: none recorded). */
+  fixes: FixRecord[] | null;
+  /** GNU build ID of the module: ties a loaded module to this entry. */
+  buildId: string | null;
+  /** Installed with --allow-drop: at boot it may retire patches whose fixes it does not carry. */
+  allowDrop: boolean;
 }
 
 export interface StoreEntry extends InstalledPatch {
@@ -59,14 +69,23 @@ export function storeReleases(env: RuntimeEnv): string[] {
 
 function readEntry(dir: string, file: string): StoreEntry | null {
   try {
-    const meta = JSON.parse(readFileSync(join(dir, file), "utf8")) as InstalledPatch;
+    const meta = JSON.parse(readFileSync(join(dir, file), "utf8")) as Partial<InstalledPatch> &
+      Omit<InstalledPatch, "fixes" | "buildId" | "allowDrop">;
     let complete = false;
     try {
       complete = sha256(readFileSync(meta.path)) === meta.sha256;
     } catch {
       complete = false;
     }
-    return { ...meta, complete };
+    // Records written before hotpatch kept fixes and build IDs: read them from the module.
+    const module = meta.fixes === undefined && complete ? readModuleFile(meta.path) : undefined;
+    return {
+      ...meta,
+      fixes: meta.fixes ?? module?.fixes ?? null,
+      buildId: meta.buildId ?? module?.buildId ?? null,
+      allowDrop: meta.allowDrop ?? false,
+      complete,
+    };
   } catch {
     return null; // unreadable record: treated as not installed
   }
@@ -91,8 +110,36 @@ function sweep(dir: string): void {
   }
 }
 
+export interface InstallOptions {
+  /** Install even if, at boot, this patch would retire patches whose fixes it does not carry. */
+  allowDrop?: boolean;
+}
+
+export interface InstallResult extends InstalledPatch {
+  /** What this patch will drop at boot (allowed with --allow-drop); empty otherwise. */
+  dropped: DroppedFixes[];
+}
+
+/**
+ * What `entry`, installed last, would drop at boot (see bootPlan): refused in one sentence
+ * unless allowed.
+ */
+function checkDrops(entry: InstalledPatch, previous: StoreEntry[], allowDrop: boolean): DroppedFixes[] {
+  const others = previous.filter((p) => p.name !== entry.name);
+  const plan = bootPlan([...others, { ...entry, complete: true, allowDrop: false }]);
+  const last = plan.at(-1);
+  const dropped = last?.action === "refused" ? last.dropped : [];
+  if (dropped.length > 0 && !allowDrop) {
+    const them = droppedCount(dropped) === 1 ? "it" : "them";
+    throw new UserError(
+      `Installing ${entry.name} would drop at boot ${describeDropped(dropped, "installed patch")}: it replaces the patches installed before it and does not carry ${them}; nothing was installed (install a patch that carries ${them} too, or give --allow-drop).`,
+    );
+  }
+  return dropped;
+}
+
 /** Copies a livepatch into the store for the release its vermagic names. Call under the runtime lock. */
-export function installPatch(env: RuntimeEnv, source: string): InstalledPatch {
+export function installPatch(env: RuntimeEnv, source: string, options: InstallOptions = {}): InstallResult {
   const module = readModuleFile(source);
   if (!module.livepatch)
     throw new UserError(
@@ -119,13 +166,18 @@ export function installPatch(env: RuntimeEnv, source: string): InstalledPatch {
     sequence: Math.max(0, ...previous.map((p) => p.sequence)) + 1,
     source,
     path,
+    fixes: module.fixes,
+    buildId: module.buildId,
+    allowDrop: false,
   };
+  const dropped = checkDrops(entry, previous, options.allowDrop ?? false);
+  entry.allowDrop = dropped.length > 0;
   // Uncommit an older version first, so a crash between the two writes never pairs a new
   // module with an old record.
   rmSync(join(dir, `${module.name}.json`), { force: true });
   writeFileAtomic(path, bytes, 0o644);
   writeFileAtomic(join(dir, `${module.name}.json`), `${JSON.stringify(entry, null, 2)}\n`);
-  return entry;
+  return { ...entry, dropped };
 }
 
 /** Removes a patch from the store (every release, or one). Returns the releases it was removed from. */

@@ -3,11 +3,12 @@
 //   /sys/kernel/livepatch/<patch>/{enabled,transition,force}
 //   /sys/kernel/livepatch/<patch>/<object>/patched
 //   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
-// and of modules: /sys/module/<name>/{refcnt,taint,holders/}. 6.1 has no `replace` file.
+// and of modules: /sys/module/<name>/{refcnt,taint,holders/,notes/}. 6.1 has no `replace` file.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import { livepatchDir, moduleDir, patchDir, type RuntimeEnv } from "./env.ts";
+import { buildIdFromNotes } from "./module-file.ts";
 
 export interface PatchedFunction {
   name: string;
@@ -115,6 +116,18 @@ export function readModule(env: RuntimeEnv, name: string): LoadedModule | null {
     taint: readText(join(dir, "taint")) ?? "",
     holders: existsSync(join(dir, "holders")) ? readdirSync(join(dir, "holders")).sort() : [],
   };
+}
+
+/**
+ * The build ID of a loaded module, from the ELF notes the kernel keeps for it (readable by
+ * root); null when it cannot be read. It ties a loaded module to one exact .ko file.
+ */
+export function readModuleBuildId(env: RuntimeEnv, name: string): string | null {
+  try {
+    return buildIdFromNotes(readFileSync(join(moduleDir(env, name), "notes", ".note.gnu.build-id")));
+  } catch {
+    return null;
+  }
 }
 
 /** Loaded modules whose taint carries K: every livepatch module, active or retired. */

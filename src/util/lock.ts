@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // An advisory lock file holding the owner's pid. A lock whose owner is dead is stale and is
-// taken over, so a killed hotpatch never blocks the next one forever.
+// taken over, so a killed hotpatch never blocks the next one forever. A process that waits for
+// one lock several times (a build waits for the target tree once per unit it compiles) says
+// so once, not at every wait.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -60,6 +62,9 @@ function tryTakeOrExplain(lockPath: string, what: string, hint: string | undefin
   }
 }
 
+/** Locks this process has already said it waits for. */
+const announced = new Set<string>();
+
 export interface LockOptions {
   timeoutMs?: number;
   /** What the lock protects, for messages. */
@@ -75,16 +80,15 @@ export async function withLock<T>(
   { timeoutMs = 30 * 60_000, what = "this resource", hint }: LockOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let announced = false;
   while (!tryTakeOrExplain(lockPath, what, hint)) {
     if (Date.now() > deadline) {
       throw new UserError(
         `Timed out waiting for another hotpatch process holding the lock on ${what} (${lockPath}).`,
       );
     }
-    if (!announced) {
+    if (!announced.has(lockPath)) {
       note(`waiting for another hotpatch process that holds the lock on ${what} ...`);
-      announced = true;
+      announced.add(lockPath);
     }
     await sleep(200);
   }

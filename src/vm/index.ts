@@ -1,24 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The VM harness: boot a target's exact kernel in QEMU with the host's userland (9p, read-only,
-// under a tmpfs overlay) and run one command in it. See docs/vm.md.
-import { basename } from "node:path";
-import type { TargetPaths } from "../kernel/target-layout.ts";
-import { runInVm } from "./run.ts";
-import type { VmOptions, VmResult } from "./types.ts";
-
+// The VM harness: boot a kernel in QEMU with the host's userland (9p, read-only, under a tmpfs
+// overlay) and run one command in it. See docs/vm.md. It knows nothing of targets (the kernel
+// side boots a prepared target through it: src/kernel/target-vm.ts), so the dependency between
+// src/kernel and src/vm points one way, kernel -> vm.
 export { runInVm } from "./run.ts";
 export type { Accel, VmOptions, VmResult } from "./types.ts";
-
-/** runInVm on a prepared target: its vmlinuz (and extracted vmlinux), its modules, its release. */
-export function runInTargetVm(
-  paths: TargetPaths,
-  options: Omit<VmOptions, "vmlinuz" | "vmlinux" | "modulesDir" | "release">,
-): Promise<VmResult> {
-  return runInVm({
-    ...options,
-    vmlinuz: paths.vmlinuz,
-    vmlinux: paths.vmlinux,
-    modulesDir: paths.modulesDir,
-    release: basename(paths.modulesDir),
-  });
-}

@@ -8,7 +8,7 @@
 // reports as `\x1eHP-<nonce>:<kind>:<value>\n` (src/vm/protocol.ts), so command output cannot
 // be mistaken for them.
 
-/** Where the run share is mounted in the guest (inside the chroot). */
+/** Where the run share is mounted in the guest (inside the new root). */
 export const GUEST_RUN_DIR = "/run/hotpatch-vm";
 
 /** The virtio-serial port (virtserialport name=) that carries the command's output. */
@@ -92,8 +92,14 @@ while IFS= read -r m; do
   insmod "/newroot$m" >&3 2>&3 || { mark insmod-failed "$n"; sleep 5; poweroff -f; }
 done < $run/modules
 
+# Switch the root the way switch_root does: move the new root onto / and chroot into it there.
+# The command then runs at the root of its mount namespace, not in a chroot below it, so the
+# kernel lets it create user namespaces (create_user_ns refuses a chrooted process). /init
+# itself stays on the initramfs, with its busybox, to report the exit status.
+cd /newroot || die "cannot enter the new root"
+mount --move /newroot / || die "cannot move the new root onto /"
 env -i PATH=${GUEST_PATH} HOME=/root TERM=dumb LANG=C.UTF-8 \\
-  /bin/chroot /newroot /bin/sh ${GUEST_RUN_DIR}/command.sh </newroot/dev/null >&3 2>&3 3>&-
+  /bin/chroot . /bin/sh ${GUEST_RUN_DIR}/command.sh <./dev/null >&3 2>&3 3>&-
 mark exit $?
 # The host kills QEMU as soon as it reads the exit mark; power off in case it does not.
 sleep 5

@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync } from 
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { execa } from "execa";
+import { elfNotes } from "../elf/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { cacheRoot } from "../util/cache.ts";
 
@@ -24,17 +25,8 @@ function readRange(fd: number, offset: number, length: number): Uint8Array {
 
 /** True when the ELF notes of `bytes` (a whole note segment) include Xen's PVH entry note. */
 export function notesHavePvhEntry(notes: Uint8Array): boolean {
-  const view = new DataView(notes.buffer, notes.byteOffset, notes.byteLength);
-  const align4 = (n: number) => (n + 3) & ~3;
-  for (let at = 0; at + 12 <= notes.length; ) {
-    const nameSize = view.getUint32(at, true);
-    const descSize = view.getUint32(at + 4, true);
-    const type = view.getUint32(at + 8, true);
-    const name = Buffer.from(notes.subarray(at + 12, at + 12 + nameSize)).toString("latin1");
-    if (name === "Xen\0" && type === XEN_ELFNOTE_PHYS32_ENTRY) return true;
-    const next = at + 12 + align4(nameSize) + align4(descSize);
-    if (next <= at) return false;
-    at = next;
+  for (const note of elfNotes(notes)) {
+    if (note.name === "Xen\0" && note.type === XEN_ELFNOTE_PHYS32_ENTRY) return true;
   }
   return false;
 }

@@ -73,6 +73,20 @@ test("verify: a missing module and a directory are refused before any VM work", 
   assert.deepEqual(readdirSync(cache), []);
 });
 
+test("verify --upgrade-from: a missing old module, or one of the new one's name, is refused before any VM work", async () => {
+  const lp = (file: string) => fakeKo(file, { modinfo: [VERMAGIC, "livepatch=Y", "name=lp_same"] });
+  const [newKo, oldKo] = [lp("lp_new"), lp("lp_old")];
+  assertUserError(
+    await run(["verify", newKo, "--upgrade-from", `${missing}.ko`]),
+    `${missing}.ko does not exist.`,
+  );
+  assertUserError(
+    await run(["verify", newKo, "--upgrade-from", oldKo]),
+    `${oldKo} and ${newKo} are both module lp_same: the kernel cannot hold two modules of one name, so build the new one under another name (--name).`,
+  );
+  assert.deepEqual(readdirSync(cache), []);
+});
+
 test("demo: --keep naming a file is refused before the target is prepared", async () => {
   assertUserError(
     await run(["demo", "--keep", aFile]),

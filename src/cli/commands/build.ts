@@ -13,9 +13,10 @@ import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { checkModuleName, moduleNameFromFix, moduleNameFromSeries } from "../../klp/module-name.ts";
 import { defaultJobs } from "../../util/pool.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
+import { table } from "../../util/text-table.ts";
 import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
-import { emit, table } from "../output.ts";
+import { emit } from "../output.ts";
 
 /** The default unit budget of one header change (`--max-units`). */
 export const DEFAULT_MAX_UNITS = 300;

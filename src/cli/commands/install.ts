@@ -3,7 +3,8 @@
 // from (/var/lib/hotpatch/<kernel release>/). Installing does not load; see `hotpatch load`.
 import type { Command } from "@commander-js/extra-typings";
 import {
-  type InstalledPatch,
+  describeDropped,
+  type InstallResult,
   installPatch,
   runtimeEnv,
   uninstallPatch,
@@ -12,8 +13,14 @@ import {
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
-function renderInstall(i: InstalledPatch): string {
-  return `installed ${i.name} for kernel ${i.release} (${i.replace} mode) at ${i.path}; it loads at boot when that kernel runs`;
+function renderInstall(i: InstallResult): string {
+  const lines = [
+    `installed ${i.name} for kernel ${i.release} (${i.replace} mode) at ${i.path}; it loads at boot when that kernel runs`,
+  ];
+  if (i.fixes) lines.push(`fixes carried: ${i.fixes.map((f) => f.fix).join(", ")}`);
+  if (i.dropped.length)
+    lines.push(`at boot it drops (--allow-drop): ${describeDropped(i.dropped, "installed patch")}`);
+  return lines.join("\n");
 }
 
 export function registerInstall(program: Command): void {
@@ -21,6 +28,10 @@ export function registerInstall(program: Command): void {
     .command("install")
     .description("Install a livepatch so it is loaded at every boot of its kernel (root)")
     .argument("<module>", "the livepatch .ko file")
+    .option(
+      "--allow-drop",
+      "install a cumulative patch even if at boot it retires an installed patch carrying a fix it does not carry",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -32,7 +43,12 @@ ${examples("hotpatch install ./af_unix.ko", "hotpatch install ./af_unix.ko --jso
     )
     .action(async (module, opts) => {
       const env = runtimeEnv();
-      emit(opts, await withRuntimeLock(env, async () => installPatch(env, module)), renderInstall);
+      const allowDrop = opts.allowDrop ?? false;
+      emit(
+        opts,
+        await withRuntimeLock(env, async () => installPatch(env, module, { allowDrop })),
+        renderInstall,
+      );
     });
 }
 

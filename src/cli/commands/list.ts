@@ -2,13 +2,14 @@
 // `hotpatch list`: one line per livepatch (active, retired, installed-only) and the taint.
 import type { Command } from "@commander-js/extra-typings";
 import { readStatus, runtimeEnv, type SystemStatus } from "../../runtime/index.ts";
-import { emit, table } from "../output.ts";
+import { table } from "../../util/text-table.ts";
+import { emit } from "../output.ts";
 import { renderRetiredAndStore, renderTaint, stateWord } from "./status.ts";
 
 function render(s: SystemStatus): string {
   const lines: string[] = [];
   if (s.patches.length) {
-    const rows = [["NAME", "STATE", "MODE", "OBJECTS", "FUNCTIONS"]];
+    const rows = [["NAME", "STATE", "MODE", "OBJECTS", "FUNCTIONS", "FIXES"]];
     for (const p of s.patches) {
       rows.push([
         p.name + (p.forced ? " (forced)" : ""),
@@ -16,6 +17,7 @@ function render(s: SystemStatus): string {
         p.replace,
         p.objects.map((o) => `${o.name}${o.patched ? "" : "(waiting)"}`).join(",") || "-",
         String(p.objects.reduce((n, o) => n + o.functions.length, 0)),
+        p.fixes ? p.fixes.map((f) => f.fix).join(", ") : "unknown",
       ]);
     }
     lines.push(table(rows));

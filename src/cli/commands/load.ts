@@ -4,6 +4,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
 import {
+  describeDropped,
   type LoadAllResult,
   type LoadResult,
   loadAll,
@@ -27,7 +28,9 @@ function renderLoad(r: LoadResult): string {
   const lines = [
     `loaded ${r.name} (${r.replace === "unknown" ? "replace mode unknown" : `${r.replace} mode`}), transition ${formatSeconds(r.transitionMs)}${r.forced ? " — FORCED" : ""}`,
   ];
+  if (r.fixes) lines.push(`fixes carried: ${r.fixes.map((f) => f.fix).join(", ")}`);
   if (r.retired.length) lines.push(`retired by this cumulative patch: ${r.retired.join(", ")}`);
+  if (r.dropped.length) lines.push(`dropped (--allow-drop): ${describeDropped(r.dropped, "retired patch")}`);
   if (r.removedModules.length)
     lines.push(`removed the modules of replaced patches: ${r.removedModules.join(", ")}`);
   const kept = r.retired.filter((n) => !r.removedModules.includes(n));
@@ -59,6 +62,10 @@ export function registerLoad(program: Command): void {
       "on timeout force the transition instead of reverting (the patch can then never be unloaded)",
     )
     .option("--keep-replaced", "keep the modules of patches a cumulative patch replaced")
+    .option(
+      "--allow-drop",
+      "load a cumulative patch even if it retires a patch carrying a fix it does not carry",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -69,7 +76,11 @@ export function registerLoad(program: Command): void {
       const timeoutMs = parseTimeout(opts.timeout);
       if (opts.all) {
         if (module) throw new UserError("Give either a module or --all, not both.");
-        const result = await loadAll(env, { timeoutMs, keepReplaced: opts.keepReplaced }, storeReleases(env));
+        const result = await loadAll(
+          env,
+          { timeoutMs, keepReplaced: opts.keepReplaced, allowDrop: opts.allowDrop },
+          storeReleases(env),
+        );
         emit(opts, result, renderAll);
         const failed = result.entries.filter((e) => e.outcome === "failed" || e.outcome === "incomplete");
         if (failed.length)
@@ -85,7 +96,12 @@ export function registerLoad(program: Command): void {
         );
       emit(
         opts,
-        await loadPatch(env, module, { timeoutMs, force: opts.force, keepReplaced: opts.keepReplaced }),
+        await loadPatch(env, module, {
+          timeoutMs,
+          force: opts.force,
+          keepReplaced: opts.keepReplaced,
+          allowDrop: opts.allowDrop,
+        }),
         renderLoad,
       );
     });

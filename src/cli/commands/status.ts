@@ -33,6 +33,11 @@ function renderPatch(p: PatchStatus): string {
     );
     for (const f of o.functions) lines.push(`    ${f.name}${f.sympos ? ` (sympos ${f.sympos})` : ""}`);
   }
+  if (p.fixes) lines.push(...p.fixes.map((f) => `  fix ${f.fix} (sha256 ${f.sha256})`));
+  else
+    lines.push(
+      "  fixes: unknown (its module records none, or it was loaded from a file hotpatch has not seen)",
+    );
   if (p.pendingTasks.length)
     lines.push(`  tasks not switched yet:`, ...p.pendingTasks.map((t) => `    ${t}`));
   return lines.join("\n");

@@ -11,8 +11,9 @@ import {
 } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { formatSeconds } from "../../util/progress.ts";
+import { table } from "../../util/text-table.ts";
 import { examples } from "../help.ts";
-import { emit, table } from "../output.ts";
+import { emit } from "../output.ts";
 
 interface TargetSummary {
   target: string;

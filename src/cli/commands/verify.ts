@@ -1,29 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `hotpatch verify OUT.ko --target T [--check CMD]`: parsing and printing only; the VM run is
-// src/klp/verify.ts. Exit 0 when every step passed, 1 with the failed step's reason otherwise.
+// `hotpatch verify OUT.ko --target T [--check CMD] [--upgrade-from OLD.ko]`: parsing and
+// printing only; the VM run is src/klp/verify.ts. Exit 0 when every step passed, 1 with the
+// failed step's reason otherwise.
 import type { Command } from "@commander-js/extra-typings";
 import { UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
-import { checkBuiltFor, type VerifyReport, verifyModule } from "../../klp/verify.ts";
+import { checkBuiltFor, checkUpgrade, type VerifyReport, verifyModule } from "../../klp/verify.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
+function indented(text: string): string[] {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `  ${l}`);
+}
+
 export function renderVerifyReport(r: VerifyReport): string {
-  const lines = [`verify ${r.patch} (${r.module}): boot ${formatSeconds(r.bootMs)}`];
+  const upgrade = r.upgradeFrom ? `, upgrading from ${r.upgradeFrom.patch} (${r.upgradeFrom.module})` : "";
+  const lines = [`verify ${r.patch} (${r.module})${upgrade}: boot ${formatSeconds(r.bootMs)}`];
   for (const s of r.steps)
     lines.push(
-      `  ${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(10)} ${formatSeconds(s.ms)}${s.detail ? `  ${s.detail}` : ""}`,
+      `  ${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(14)} ${formatSeconds(s.ms)}${s.detail ? `  ${s.detail}` : ""}`,
     );
-  if (r.checkOutput.trim())
+  for (const s of r.steps.filter((step) => step.output?.trim()))
     lines.push(
-      "check output:",
-      ...r.checkOutput
-        .trimEnd()
-        .split("\n")
-        .map((l) => `  ${l}`),
+      `${s.step === "check" ? "check" : "check of the old patch"} output:`,
+      ...indented(s.output ?? ""),
     );
   lines.push(r.ok ? `verified in ${formatSeconds(r.totalMs)}` : `verification failed: ${r.failure}`);
   return lines.join("\n");
@@ -38,6 +44,10 @@ export function registerVerify(program: Command): void {
     .argument("<ko>", "the livepatch module")
     .option("--target <name>", "the target kernel", DEFAULT_TARGET)
     .option("--check <cmd>", "a shell command run in the guest while the patch is active; must exit 0")
+    .option(
+      "--upgrade-from <old-ko>",
+      "load this older patch first and check it, then load the new one over it (replace transition) and check again",
+    )
     .option("--transition-timeout <seconds>", "how long each transition may take", "60")
     .option("--kvm", "try KVM first (falls back to TCG emulation)")
     .option("--json", "print the report as JSON")
@@ -48,6 +58,7 @@ Exit status: 0 when every step passed, 1 otherwise (the failed step and why are 
 ${examples(
   "hotpatch verify af_unix.ko --check ./af_unix-siocatmark",
   "hotpatch verify hp_cmdline.ko --check \"grep -q ' hotpatched$' /proc/cmdline\"",
+  "hotpatch verify hp_0104.ko --upgrade-from hp_01.ko --check ./af_unix-siocatmark",
 )}`,
     )
     .action(async (ko, options) => {
@@ -56,11 +67,17 @@ ${examples(
         throw new UserError("--transition-timeout wants a whole number of seconds.");
       // Bad input is reported before any target or VM work.
       checkUserFile(ko, "a kernel module");
+      if (options.upgradeFrom) checkUserFile(options.upgradeFrom, "a kernel module");
       const target = parseTargetName(options.target);
       checkBuiltFor(ko, target.release, options.target);
+      if (options.upgradeFrom) {
+        checkBuiltFor(options.upgradeFrom, target.release, options.target);
+        checkUpgrade(ko, options.upgradeFrom);
+      }
       const paths = await prepareTarget(target);
       const report = await verifyModule(paths, ko, {
         check: options.check,
+        upgradeFrom: options.upgradeFrom,
         transitionTimeoutSec: limit,
         kvm: options.kvm,
       });

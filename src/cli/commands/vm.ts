@@ -4,8 +4,8 @@
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { loadPreparedTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
+import { runInTargetVm } from "../../kernel/target-vm.ts";
 import { formatSeconds, note } from "../../util/progress.ts";
-import { runInTargetVm } from "../../vm/index.ts";
 import { examples } from "../help.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {

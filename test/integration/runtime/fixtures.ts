@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Builds the runtime C fixtures (test/fixtures/runtime) against the prepared target into a
 // temporary directory, and derives the wrong-kernel module from fixture (a).
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
@@ -40,4 +40,20 @@ async function build(paths: TargetPaths, release: string): Promise<string> {
   );
   writeFileSync(join(dir, "hp_rt_wrong.ko"), wrong);
   return dir;
+}
+
+/** One step of a guest script (its `step NAME CMD...`): exit status, stdout, stderr. */
+export interface GuestStep {
+  rc: number;
+  out: string;
+  err: string;
+}
+
+/** Reads OUT/<name>.{rc,out,err} as the guest scripts write them; rc -1 when the step never ran. */
+export function readGuestStep(outDir: string, name: string): GuestStep {
+  const read = (ext: string) => {
+    const path = join(outDir, `${name}.${ext}`);
+    return existsSync(path) ? readFileSync(path, "utf8") : "";
+  };
+  return { rc: Number.parseInt(read("rc") || "-1", 10), out: read("out"), err: read("err") };
 }

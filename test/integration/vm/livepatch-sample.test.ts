@@ -11,7 +11,8 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { runInTargetVm, type VmResult } from "../../../src/vm/index.ts";
+import { runInTargetVm } from "../../../src/kernel/target-vm.ts";
+import type { VmResult } from "../../../src/vm/index.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 

@@ -11,7 +11,7 @@ import { before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../../../src/errors/user-error.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { runInTargetVm } from "../../../src/vm/index.ts";
+import { runInTargetVm } from "../../../src/kernel/target-vm.ts";
 import { hotpatch, hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { isAlive, qemuChildrenOf } from "../../helpers/processes.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
@@ -38,7 +38,7 @@ test("hotpatch vm exits with the command's status", async () => {
   assert.equal(result.stdout, "out\nerr");
 });
 
-test("output streams, stays apart from the console; node, hotpatch and the writable dir work in the guest", async () => {
+test("output streams, stays apart from the console; node, hotpatch, user namespaces and the writable dir work in the guest", async () => {
   const writable = mkdtempSync(join(scratch, "rw-"));
   const script = [
     "echo first",
@@ -48,6 +48,10 @@ test("output streams, stays apart from the console; node, hotpatch and the writa
     'echo "hotpatch=$(hotpatch --version)"',
     `echo written-in-the-guest > "$1/file"`,
     "touch /etc/overlay-write-works && echo overlay=ok",
+    // The command runs at the root of its mount namespace, not chrooted: user namespaces work,
+    // for root and for an unprivileged user (what many security checks need).
+    'echo "userns=$(unshare -Ur id 2>&1)"',
+    'echo "userns-nobody=$(setpriv --reuid 65534 --regid 65534 --clear-groups unshare -Ur id -u 2>&1)"',
     "sleep 1",
     "echo second",
   ].join("\n");
@@ -65,6 +69,8 @@ test("output streams, stays apart from the console; node, hotpatch and the writa
   assert.ok(lines.includes(`node=${process.version}`), "the host's node runs in the guest");
   assert.ok(lines.includes("hotpatch=0.1.0"), "this checkout's CLI runs in the guest as `hotpatch`");
   assert.ok(lines.includes("overlay=ok"));
+  assert.ok(lines.includes("userns=uid=0(root) gid=0(root) groups=0(root)"), result.output);
+  assert.ok(lines.includes("userns-nobody=0"), result.output);
   assert.equal(readFileSync(join(writable, "file"), "utf8"), "written-in-the-guest\n");
   // Streaming: "first" was delivered in an earlier chunk than the one that completed "second".
   const seenAfter = chunks.map((_, i) => chunks.slice(0, i + 1).join(""));

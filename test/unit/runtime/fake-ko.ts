@@ -4,6 +4,7 @@
 // file_operations-like struct that must not be mistaken for it. Enough to test the pre-load
 // checks without a kernel tree; real modules are tested in the VM.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "../../helpers/scratch.ts";
@@ -12,6 +13,8 @@ export interface FakeKoOptions {
   modinfo: string[];
   /** Emit a klp_patch-like struct with this replace flag (omit for none). */
   replace?: boolean;
+  /** Link it (ld -r) with a GNU build ID, as kbuild links modules. */
+  buildId?: boolean;
 }
 
 export function fakeKo(name: string, options: FakeKoOptions): string {
@@ -35,8 +38,15 @@ static const char modinfo[] __attribute__((section(".modinfo"), used, aligned(1)
 `;
   writeFileSync(join(dir, `${name}.c`), source);
   const ko = join(dir, `${name}.ko`);
-  execFileSync("gcc", ["-c", "-O2", "-fno-pic", "-o", ko, join(dir, `${name}.c`)]);
+  const object = options.buildId ? join(dir, `${name}.o`) : ko;
+  execFileSync("gcc", ["-c", "-O2", "-fno-pic", "-o", object, join(dir, `${name}.c`)]);
+  if (options.buildId) execFileSync("ld", ["-r", "--build-id=sha1", "-o", ko, object]);
   return ko;
+}
+
+/** A `hotpatch_fix` modinfo entry for a fix called `name` (its sha256 made up from the name). */
+export function fixEntry(name: string): string {
+  return `hotpatch_fix=${createHash("sha256").update(name).digest("hex")} ${name}`;
 }
 
 export const RELEASE = "6.1.0-50-amd64";

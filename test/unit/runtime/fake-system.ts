@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RuntimeEnv, runtimeEnv } from "../../../src/runtime/env.ts";
+import { type LoadRecord, writeRecord } from "../../../src/runtime/records.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 export interface FakePatch {
@@ -20,7 +21,7 @@ export interface FakeTask {
   stack?: string[];
 }
 
-function put(path: string, text: string): void {
+function put(path: string, text: string | Uint8Array): void {
   mkdirSync(join(path, ".."), { recursive: true });
   writeFileSync(path, text);
 }
@@ -68,6 +69,18 @@ export class FakeSystem {
     put(join(dir, "patch_state"), `${task.patchState}\n`);
     put(join(dir, "comm"), `${task.comm}\n`);
     put(join(dir, "stack"), (task.stack ?? []).map((fn) => `[<0>] ${fn}+0x1a/0x40\n`).join(""));
+    return this;
+  }
+
+  /** hotpatch's own record of a patch it loaded (/run/hotpatch/loaded/NAME.json). */
+  addRecord(record: LoadRecord): this {
+    writeRecord(this.env, record);
+    return this;
+  }
+
+  /** The ELF notes the kernel shows for a loaded module (/sys/module/NAME/notes/). */
+  setBuildIdNote(name: string, note: Uint8Array): this {
+    put(join(this.env.sysfs, "module", name, "notes", ".note.gnu.build-id"), note);
     return this;
   }
 

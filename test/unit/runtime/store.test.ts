@@ -5,20 +5,23 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { firstToLoad, skipRequested } from "../../../src/runtime/boot.ts";
+import { skipRequested } from "../../../src/runtime/boot.ts";
 import { installPatch, listInstalled, storeReleases, uninstallPatch } from "../../../src/runtime/store.ts";
-import { fakeKo, RELEASE, VERMAGIC } from "./fake-ko.ts";
+import { fakeKo, fixEntry, RELEASE, VERMAGIC } from "./fake-ko.ts";
 import { FakeSystem } from "./fake-system.ts";
 
 test("install files a patch under the release of its vermagic, with a checksum record", () => {
   const sys = new FakeSystem();
   const a = installPatch(
     sys.env,
-    fakeKo("lp_a", { modinfo: [VERMAGIC, "livepatch=Y", "name=lp_a"], replace: false }),
+    fakeKo("lp_a", { modinfo: [VERMAGIC, "livepatch=Y", "name=lp_a", fixEntry("a.patch")], replace: false }),
   );
   const b = installPatch(
     sys.env,
-    fakeKo("lp_b", { modinfo: [VERMAGIC, "livepatch=Y", "name=lp_b"], replace: true }),
+    fakeKo("lp_b", {
+      modinfo: [VERMAGIC, "livepatch=Y", "name=lp_b", fixEntry("a.patch"), fixEntry("b.patch")],
+      replace: true,
+    }),
   );
   installPatch(
     sys.env,
@@ -84,15 +87,6 @@ test("uninstall removes a patch from every release, or from one; unknown names a
   assert.deepEqual(uninstallPatch(sys.env, "lp_a"), [RELEASE]);
   assert.throws(() => uninstallPatch(sys.env, "lp_a"), /No installed livepatch named lp_a/);
   assert.throws(() => uninstallPatch(sys.env, "../etc"), /not a livepatch module name/);
-});
-
-test("load --all starts at the newest complete replace-mode patch", () => {
-  const e = (name: string, replace: "replace" | "stack" | "unknown", complete = true) =>
-    ({ name, replace, complete }) as Parameters<typeof firstToLoad>[0][number];
-  assert.equal(firstToLoad([]), 0);
-  assert.equal(firstToLoad([e("a", "stack"), e("b", "stack")]), 0);
-  assert.equal(firstToLoad([e("a", "replace"), e("b", "stack"), e("c", "replace"), e("d", "stack")]), 2);
-  assert.equal(firstToLoad([e("a", "replace"), e("b", "replace", false)]), 0);
 });
 
 test("hotpatch.skip on the kernel command line is recognised as a whole word", () => {
