@@ -26,11 +26,12 @@ function isBookkeeping(name: string): boolean {
   return isMetadata(name) || /^\.(init|exit)\./.test(name);
 }
 
-/** The export table (`___ksymtab+name`): an export, reported apart from taken addresses. */
+/** The export tables (`___ksymtab+name`, `__kcrctab+name`): exports, reported apart. */
 function isExportTable(name: string): boolean {
-  return name.startsWith("___ksymtab") || name.startsWith("__ksymtab");
+  return /^_{2,3}k(symtab|crctab)/.test(name);
 }
 
+const R_X86_64_NONE = 0;
 const R_X86_64_PC32 = 2;
 const R_X86_64_PLT32 = 4;
 const CALL_REL32 = 0xe8;
@@ -87,7 +88,8 @@ export function functionUses(obj: DiffObject): FunctionUses {
     if (isMetadata(sec.name) || isExportTable(sec.name)) continue;
     const code = isText(sec);
     for (const r of sec.relocs) {
-      if (code && (isCallOperand(sec, r) || !loadsAddress(sec, r))) continue;
+      // R_X86_64_NONE: a call objtool turned into a NOP (__fentry__).
+      if (r.type === R_X86_64_NONE || (code && (isCallOperand(sec, r) || !loadsAddress(sec, r)))) continue;
       const name = takenName(sec, r);
       if (name !== undefined && name !== "") taken.add(name);
     }
