@@ -10,6 +10,7 @@ import {
   type Die,
   DW_AT,
   DW_TAG,
+  definitionOf,
   isDefinition,
   readDwarf,
   unqualified,
@@ -90,24 +91,39 @@ class CatalogueBuilder {
   /** Prefix for keys when the object holds several compile units (`ld -r` of several). */
   scope = "";
 
+  /** A DIE at the top level of a compile unit. */
   add(child: Die): void {
-    const keyword = aggregateKeyword.get(child.tag);
-    if (keyword !== undefined) {
-      if (child.tag === DW_TAG.enumeration_type) this.addConstants(child);
-      if (child.name !== undefined && isDefinition(child)) this.addType(`${keyword} ${child.name}`, child);
-    } else if (child.tag === DW_TAG.typedef && child.name !== undefined) {
-      this.addType(`typedef ${child.name}`, child);
-      const target = unqualified(child.type);
-      if (target && aggregateKeyword.has(target.tag) && target.name === undefined)
-        if (!this.catalogue.typedefNames.has(target)) this.catalogue.typedefNames.set(target, child.name);
-    } else if (child.tag === DW_TAG.subprogram) {
+    if (this.addType(child)) return;
+    if (child.tag === DW_TAG.subprogram) {
       this.addFunction(child);
     } else if (child.tag === DW_TAG.variable) {
       this.addVariable(child);
     }
   }
 
-  private addType(key: string, die: Die): void {
+  /** A type definition, typedef or enum (with its constants); false for anything else. */
+  addType(child: Die): boolean {
+    const keyword = aggregateKeyword.get(child.tag);
+    if (keyword !== undefined) {
+      if (child.tag === DW_TAG.enumeration_type) this.addConstants(child);
+      if (child.name !== undefined && isDefinition(child)) this.addKey(`${keyword} ${child.name}`, child);
+      return true;
+    }
+    if (child.tag !== DW_TAG.typedef || child.name === undefined) return false;
+    this.addKey(`typedef ${child.name}`, child);
+    const target = unqualified(child.type);
+    const named = target ? definitionOf(target) : undefined;
+    if (
+      named &&
+      aggregateKeyword.has(named.tag) &&
+      named.name === undefined &&
+      !this.catalogue.typedefNames.has(named)
+    )
+      this.catalogue.typedefNames.set(named, child.name);
+    return true;
+  }
+
+  private addKey(key: string, die: Die): void {
     const types = this.catalogue.types;
     if (!types.has(this.scope + key)) types.set(this.scope + key, die);
   }
@@ -178,6 +194,9 @@ export function debugCatalogue(obj: ElfObject): DebugCatalogue | null {
       builder.scope = several ? `${cu.name ?? `unit 0x${cu.offset.toString(16)}`}: ` : "";
       for (const child of cu.children) builder.add(child);
     }
+    // Types gcc moved to type units (-fdebug-types-section); their compile units hold stubs.
+    builder.scope = "";
+    for (const tu of dwarf.typeUnits) for (const child of tu.children) builder.addType(child);
     catalogue = builder.catalogue;
   }
   cache.set(obj, catalogue);

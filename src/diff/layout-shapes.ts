@@ -21,6 +21,7 @@ import {
   DW_AT,
   DW_ATE,
   DW_TAG,
+  definitionOf,
   memberBitOffset,
   memberBitSize,
 } from "../elf/dwarf/index.ts";
@@ -64,8 +65,9 @@ export class Shapes {
   ) {}
 
   /** The shape of a type (undefined: void). */
-  of(type: Die | undefined): number {
-    if (type === undefined) return this.table.id("void");
+  of(declared: Die | undefined): number {
+    if (declared === undefined) return this.table.id("void");
+    const type = definitionOf(declared);
     const known = this.memo.get(type);
     if (known !== undefined) return known;
     // A type that contains itself other than through a pointer is corrupt; give it a shape of

@@ -45,6 +45,8 @@ export const DW_TAG = {
   call_site_parameter: 0x49,
   skeleton_unit: 0x4a,
   immutable_type: 0x4b,
+  GNU_call_site: 0x4109,
+  GNU_call_site_parameter: 0x410a,
 } as const;
 
 /** Attribute names. */
@@ -72,6 +74,7 @@ export const DW_AT = {
   specification: 0x47,
   type: 0x49,
   data_bit_offset: 0x6b,
+  signature: 0x69,
   linkage_name: 0x6e,
   str_offsets_base: 0x72,
   addr_base: 0x73,

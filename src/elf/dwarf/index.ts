@@ -9,6 +9,7 @@ export {
   arrayDimensions,
   byteSize,
   declarationText,
+  definitionOf,
   isAggregate,
   isConstType,
   isDefinition,

@@ -162,6 +162,8 @@ export interface DwarfInfo {
   units: DwarfUnit[];
   /** The compile (and partial) units' top DIEs. */
   compileUnits: Die[];
+  /** The type units' top DIEs (-fdebug-types-section: types gcc moved out of the compile units). */
+  typeUnits: Die[];
   /** The DIE starting at an offset of .debug_info. */
   dieAt(offset: number): Die | undefined;
   /** Number of DIEs read (for benchmarks and tests). */

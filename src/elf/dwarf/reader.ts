@@ -416,12 +416,12 @@ export function readDwarf(obj: ElfObject): DwarfInfo | null {
   if (!info) return null;
   const types = reader.readSection(".debug_types");
   reader.resolveRefs(types ? [info, types] : [info], info);
-  const compileUnits = reader.units
-    .filter((u) => u.unitType === DW_UT.compile || u.unitType === DW_UT.partial)
-    .flatMap((u) => (u.root ? [u.root] : []));
+  const roots = (types: number[]) =>
+    reader.units.filter((u) => types.includes(u.unitType)).flatMap((u) => (u.root ? [u.root] : []));
   return {
     units: reader.units,
-    compileUnits,
+    compileUnits: roots([DW_UT.compile, DW_UT.partial]),
+    typeUnits: roots([DW_UT.type, DW_UT.split_type]),
     dieAt: (offset) => info.dies.get(offset),
     dieCount: reader.dieCount,
   };

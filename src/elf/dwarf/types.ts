@@ -36,7 +36,7 @@ export function resolved(type: Die | undefined): Die | undefined {
   let t = type;
   for (let i = 0; t !== undefined && (isQualifier(t) || t.tag === DW_TAG.typedef) && i < MAX_CHAIN; i++)
     t = t.type;
-  return t;
+  return t === undefined ? t : definitionOf(t);
 }
 
 /** Whether a top-level const qualifies the type (or, for an array, its elements). */
@@ -48,6 +48,14 @@ export function isConstType(type: Die | undefined): boolean {
     else return false;
   }
   return false;
+}
+
+/**
+ * The definition a declaration stands for when gcc moved the type to a type unit
+ * (-fdebug-types-section: a declaration with DW_AT_signature); otherwise the DIE itself.
+ */
+export function definitionOf(die: Die): Die {
+  return die.flag(DW_AT.declaration) ? (die.ref(DW_AT.signature) ?? die) : die;
 }
 
 /** A complete struct/union/enum definition (not a forward declaration). */
@@ -76,9 +84,9 @@ export function arrayDimensions(array: Die): Array<number | undefined> {
 }
 
 /** The size in bytes of a type (undefined for void, functions, flexible arrays). */
-export function byteSize(type: Die | undefined): number | undefined {
+export function byteSize(type: Die | undefined, nesting = 0): number | undefined {
   let t = type;
-  for (let depth = 0; t !== undefined && depth < MAX_CHAIN; depth++) {
+  for (let depth = nesting; t !== undefined && depth < MAX_CHAIN; depth++) {
     const own = t.number(DW_AT.byte_size);
     if (own !== undefined) return own;
     if (isQualifier(t) || t.tag === DW_TAG.typedef) {
@@ -87,7 +95,7 @@ export function byteSize(type: Die | undefined): number | undefined {
     }
     if (t.tag === DW_TAG.pointer_type || t.tag === DW_TAG.reference_type) return t.unit.addressSize;
     if (t.tag === DW_TAG.array_type) {
-      const element = byteSize(t.type);
+      const element = byteSize(t.type, depth + 1);
       let count = 1;
       for (const d of arrayDimensions(t)) {
         if (d === undefined) return undefined;

@@ -18,7 +18,6 @@ import { scratchDir } from "../../helpers/scratch.ts";
 const fixtures = fileURLToPath(new URL("../../fixtures/diff", import.meta.url));
 const work = scratchDir("hotpatch-diff");
 
-
 /** Both versions are compiled as `unit.c` so that __FILE__ is the same, as in a real rebuild. */
 async function compile(name: string, which: "orig" | "patched"): Promise<Uint8Array> {
   return compileFile(join(fixtures, name, `${which}.c`), `${name}.${which}`);

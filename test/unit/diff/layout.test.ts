@@ -10,7 +10,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { type DiffOptions, type DiffResult, diffObjects, type LayoutChange } from "../../../src/diff/index.ts";
+import {
+  type DiffOptions,
+  type DiffResult,
+  diffObjects,
+  type LayoutChange,
+} from "../../../src/diff/index.ts";
 import { readElf } from "../../../src/elf/index.ts";
 import { kernelCflags } from "../../helpers/kernel-object.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
@@ -59,7 +64,10 @@ test("an array member sized by a #define: struct pool refused, slots 16 -> 32 by
     ],
   );
   const why = refusal(r, "struct pool");
-  assert.match(why.reason, /size 32 -> 48; member slots: size 16 -> 32, type int\[4\] -> int\[8\]; member owner: offset 24 -> 40/);
+  assert.match(
+    why.reason,
+    /size 32 -> 48; member slots: size 16 -> 32, type int\[4\] -> int\[8\]; member owner: offset 24 -> 40/,
+  );
   assert.match(why.suggestion ?? "", /shadow variables/);
 });
 
@@ -85,14 +93,20 @@ test("a field added to an anonymous struct behind a typedef: refused under the t
   const r = await diffCase("anonymous-typedef-field");
   const c = change(r, "typedef tracker_t");
   assert.equal(c.verdict, "refused");
-  assert.match(c.summary, /size 8 -> 12; member flags added at offset 4 \(4 bytes\); member state: offset 4 -> 8/);
+  assert.match(
+    c.summary,
+    /size 8 -> 12; member flags added at offset 4 \(4 bytes\); member state: offset 4 -> 8/,
+  );
 });
 
 test("struct __packed name { ... }: a widened member moves the next one to an odd offset", async () => {
   const r = await diffCase("packed-struct");
   const c = change(r, "struct wire_header");
   assert.deepEqual(c.size, { old: 7, new: 9 });
-  assert.match(c.summary, /member length: size 2 -> 4, type short unsigned int -> unsigned int; member sequence: offset 3 -> 5/);
+  assert.match(
+    c.summary,
+    /member length: size 2 -> 4, type short unsigned int -> unsigned int; member sequence: offset 3 -> 5/,
+  );
 });
 
 test("an enum constant inserted before others: the shifted states are refused with their old and new values", async () => {
@@ -117,7 +131,10 @@ test("a constant added before an enum's count sentinel: a note, not a refusal", 
     { name: "__ATTR_MAX", old: "3", new: "4" },
     { name: "ATTR_MAX", old: "2", new: "3" },
   ]);
-  assert.ok(r.notes.some((n) => /enum attr: only its count sentinel changed/.test(n)), r.notes.join("\n"));
+  assert.ok(
+    r.notes.some((n) => /enum attr: only its count sentinel changed/.test(n)),
+    r.notes.join("\n"),
+  );
 });
 
 test("the sentinel pattern on a real state (JOB_DONE moved by one inserted before it) stays a refusal", async () => {
@@ -136,7 +153,9 @@ test("a non-static function gains a parameter: changed-interface, with both prot
   const why = refusal(r, "sock_check", "changed-interface");
   assert.match(why.reason, /callers outside this patch .* keep calling it the old way/);
   // The caller says every caller is in the build: a note, and the fix is patchable.
-  const told = await diffCase("prototype-new-parameter", { interfaceCallersPatched: new Set(["sock_check"]) });
+  const told = await diffCase("prototype-new-parameter", {
+    interfaceCallersPatched: new Set(["sock_check"]),
+  });
   assert.equal(told.verdict, "patchable");
   assert.equal(change(told, "sock_check").verdict, "note");
   assert.ok(told.notes.some((n) => /sock_check.*every caller is rebuilt in this patch/.test(n)));
