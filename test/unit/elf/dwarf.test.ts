@@ -12,9 +12,9 @@ import { diffObjects } from "../../../src/diff/index.ts";
 import {
   arrayDimensions,
   byteSize,
+  type Die,
   DW_AT,
   DW_TAG,
-  type Die,
   type DwarfInfo,
   memberBitOffset,
   memberBitSize,
@@ -56,7 +56,10 @@ function readelfDies(path: string): string[] {
   for (const line of text.split("\n")) {
     const die = /^ <(\d+)><([0-9a-f]+)>: Abbrev Number: \d+ \((DW_TAG_\w+)\)/.exec(line);
     if (die) out.push(`${die[1]} ${Number.parseInt(die[2] as string, 16)} ${die[3]}`);
-    const name = /^ {4}<[0-9a-f]+> +DW_AT_name *: (?:\(indirect (?:line )?string, offset: (?:0x)?[0-9a-f]+\): )?(.*)$/.exec(line);
+    const name =
+      /^ {4}<[0-9a-f]+> +DW_AT_name *: (?:\(indirect (?:line )?string, offset: (?:0x)?[0-9a-f]+\): )?(.*)$/.exec(
+        line,
+      );
     if (name) out[out.length - 1] += ` ${(name[1] as string).trimEnd()}`;
   }
   return out;
@@ -127,7 +130,10 @@ describe("elf: DWARF reader", () => {
       assert.equal(byteSize(header), 5);
       assert.equal(memberBitOffset(header.children[1] as Die), 8);
       const flags = topLevel(dwarf, DW_TAG.subprogram, "packet_flags");
-      assert.equal(prototypeText(flags, "packet_flags"), "int packet_flags(struct packet *p, int flags, ...)");
+      assert.equal(
+        prototypeText(flags, "packet_flags"),
+        "int packet_flags(struct packet *p, int flags, ...)",
+      );
       const values = topLevel(dwarf, DW_TAG.enumeration_type, "big").children.map((e) =>
         e.constant(DW_AT.const_value),
       );

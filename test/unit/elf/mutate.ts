@@ -6,16 +6,16 @@
 // dumps, writes, and reads back) or throws ElfError; readDwarf and the layout comparison
 // either finish or throw ElfError.
 import { diffObjects } from "../../../src/diff/index.ts";
+import { dumpElf } from "../../../src/elf/dump.ts";
 import {
   arrayDimensions,
   byteSize,
-  DW_TAG,
   type Die,
+  DW_TAG,
   memberBitOffset,
   readDwarf,
   typeText,
 } from "../../../src/elf/dwarf/index.ts";
-import { dumpElf } from "../../../src/elf/dump.ts";
 import { ElfError, readElf, writeElf } from "../../../src/elf/index.ts";
 
 /** xorshift32: small, fast, reproducible from a seed. */
