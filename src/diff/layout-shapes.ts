@@ -124,14 +124,8 @@ export class Shapes {
   }
 
   private functionKey(fn: Die): string {
-    const params: number[] = [];
-    let variadic = false;
-    for (const child of fn.children) {
-      if (child.tag === DW_TAG.formal_parameter)
-        params.push(this.of(child.type ?? child.ref(DW_AT.abstract_origin)?.type));
-      else if (child.tag === DW_TAG.unspecified_parameters) variadic = true;
-    }
-    return `fn${this.of(fn.type)}(${params.join(",")}${variadic ? ",..." : ""})`;
+    const { returns, params, variadic } = signatureOf(fn);
+    return `fn${this.of(returns)}(${params.map((t) => this.of(t)).join(",")}${variadic ? ",..." : ""})`;
   }
 
   /**
@@ -159,6 +153,25 @@ export class Shapes {
     const name = t.name ?? this.typedefNames.get(t) ?? typedef;
     return name === undefined ? String(this.of(t)) : `${word} ${name}`;
   }
+}
+
+/** A function's (or function type's) return type, parameter types and whether it is variadic. */
+export interface Signature {
+  returns: Die | undefined;
+  params: Array<Die | undefined>;
+  variadic: boolean;
+}
+
+export function signatureOf(fn: Die): Signature {
+  const params: Array<Die | undefined> = [];
+  let variadic = false;
+  for (const child of fn.children) {
+    // A concrete instance's parameters point back to the abstract ones, which have the types.
+    if (child.tag === DW_TAG.formal_parameter)
+      params.push(child.type ?? child.ref(DW_AT.abstract_origin)?.type);
+    else if (child.tag === DW_TAG.unspecified_parameters) variadic = true;
+  }
+  return { returns: fn.type, params, variadic };
 }
 
 function isTransparent(tag: number): boolean {

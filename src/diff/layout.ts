@@ -31,7 +31,7 @@ import type { ElfObject } from "../elf/index.ts";
 import { functionUses } from "./address-uses.ts";
 import { type DebugCatalogue, debugCatalogue, type EnumConstant } from "./debug-catalogue.ts";
 import { layoutSummary, memberChanges } from "./layout-describe.ts";
-import { Shapes, ShapeTable } from "./layout-shapes.ts";
+import { Shapes, ShapeTable, signatureOf } from "./layout-shapes.ts";
 import type { DiffObject } from "./model.ts";
 import type {
   DebugInfoStats,
@@ -297,6 +297,37 @@ function variableFindings(o: Side, p: Side): Finding[] {
 
 // --- prototypes --------------------------------------------------------------------------
 
+/** A type that differs between the builds: its spellings, and its sizes when only the layout moved. */
+function typeChange(a: Die | undefined, b: Die | undefined): string {
+  const before = typeText(a);
+  const after = typeText(b);
+  return before === after
+    ? `${sizeText(a)} -> ${byteSize(b) ?? "no fixed size"} bytes`
+    : `${before} -> ${after}`;
+}
+
+/**
+ * What differs between two prototypes, part by part: "a new parameter 2 (int)", "parameter 3:
+ * const access_mask_t (2 bytes) -> 4 bytes" (same spelling, another layout), "return type ...".
+ */
+function prototypeDifferences(of: Die, pf: Die, o: Side, p: Side): string {
+  const a = signatureOf(of);
+  const b = signatureOf(pf);
+  const parts: string[] = [];
+  if (o.shapes.of(a.returns) !== p.shapes.of(b.returns))
+    parts.push(`return type ${typeChange(a.returns, b.returns)}`);
+  const shared = Math.min(a.params.length, b.params.length);
+  for (let i = 0; i < shared; i++)
+    if (o.shapes.of(a.params[i]) !== p.shapes.of(b.params[i]))
+      parts.push(`parameter ${i + 1} ${typeChange(a.params[i], b.params[i])}`);
+  for (let i = shared; i < b.params.length; i++)
+    parts.push(`new parameter ${i + 1} (${typeText(b.params[i])})`);
+  for (let i = shared; i < a.params.length; i++)
+    parts.push(`parameter ${i + 1} (${typeText(a.params[i])}) removed`);
+  if (a.variadic !== b.variadic) parts.push(b.variadic ? "now variadic" : "no longer variadic");
+  return parts.length > 0 ? parts.join(", ") : "a parameter's layout changed";
+}
+
 function prototypeFindings(
   o: Side,
   p: Side,
@@ -314,19 +345,14 @@ function prototypeFindings(
     const external = of.external || pf.external;
     const before = prototypeText(of.prototype, name);
     const after = prototypeText(pf.prototype, name);
-    const change = {
-      subject: "function" as const,
-      name: key,
-      summary: `${before} -> ${after}`,
-      old: before,
-      new: after,
-    };
+    const details = prototypeDifferences(of.prototype, pf.prototype, o, p);
+    const change = { subject: "function" as const, name: key, summary: details, old: before, new: after };
     if (!external) {
       // Every direct caller of a static function is in this unit and changes with it.
       if (!taken.has(name)) continue;
       const why =
         "it is static, but its address is taken (stored in data such as an ops table, or passed as a callback): calls through the pointers the running kernel holds keep passing the old arguments";
-      out.push(refused(change, changedPrototype(key, before, after, why)));
+      out.push(refused(change, changedPrototype(key, before, after, details, why)));
       continue;
     }
     const local = [
@@ -337,13 +363,13 @@ function prototypeFindings(
       out.push(
         noted(
           change,
-          `the prototype of ${name} changed (${before} -> ${after}); every caller is rebuilt in this patch`,
+          `the prototype of ${name} changed (${details}: \`${before}\` -> \`${after}\`); every caller is rebuilt in this patch`,
         ),
       );
       continue;
     }
     const why = `callers outside this patch (other units, modules) keep calling it the old way${local.length > 0 ? ` (${local.join(", ")})` : ""}`;
-    out.push(refused(change, changedPrototype(key, before, after, why)));
+    out.push(refused(change, changedPrototype(key, before, after, details, why)));
   }
   return out;
 }

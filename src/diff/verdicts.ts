@@ -108,11 +108,17 @@ export function changedVariableType(name: string, summary: string): Refusal {
 }
 
 /** A non-static function's prototype changed and callers outside the patch may call it. */
-export function changedPrototype(name: string, before: string, after: string, why: string): Refusal {
+export function changedPrototype(
+  name: string,
+  before: string,
+  after: string,
+  details: string,
+  why: string,
+): Refusal {
   return {
     kind: "changed-interface",
     name,
-    reason: `the prototype of ${name} changed: \`${before}\` -> \`${after}\`; ${why}, and the livepatch would send their calls to the new code with the old arguments`,
+    reason: `the prototype of ${name} changed (${details}): \`${before}\` -> \`${after}\`; ${why}, and the livepatch would send their calls to the new code with the old arguments`,
     suggestion:
       "keep the old prototype and add a new function with the new one for the patched callers, or patch every caller in the same livepatch (every unit that calls it, none taking its address, none exporting it)",
   };

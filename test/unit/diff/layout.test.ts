@@ -150,6 +150,7 @@ test("a non-static function gains a parameter: changed-interface, with both prot
   // A callee's declaration carries its parameter types, not their names.
   assert.equal(c.old, "int sock_check(struct sock *)");
   assert.equal(c.new, "int sock_check(struct sock *, int)");
+  assert.equal(c.summary, "new parameter 2 (int)");
   const why = refusal(r, "sock_check", "changed-interface");
   assert.match(why.reason, /callers outside this patch .* keep calling it the old way/);
   // The caller says every caller is in the build: a note, and the fix is patchable.
