@@ -160,7 +160,8 @@ class CatalogueBuilder {
   private addVariable(die: Die): void {
     const chain = originChain(die);
     const name = nameOf(chain);
-    if (name === undefined) return;
+    // __UNIQUE_ID_* are per-site objects (module info strings) named by a counter.
+    if (name === undefined || name.startsWith("__UNIQUE_ID_")) return;
     const key = this.scope + name;
     const typed = chain.find((d) => d.type !== undefined) ?? die;
     const entry: VariableEntry = {

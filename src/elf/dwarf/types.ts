@@ -211,9 +211,11 @@ function spell(type: Die | undefined, inner: string, depth: number): string {
             : type.tag === DW_TAG.restrict_type
               ? "restrict"
               : "_Atomic";
+      // A qualified array is an array of qualified elements, which spell the qualifier.
+      if (unqualified(type.type)?.tag === DW_TAG.array_type) return spell(type.type, inner, depth + 1);
       // A qualified pointer is spelled after the star: `char *const p`.
       if (unqualified(type.type)?.tag === DW_TAG.pointer_type)
-        return spell(type.type, inner === "" ? word : `${word} ${inner}`, depth + 1);
+        return spell(type.type, join(word, inner), depth + 1);
       return `${word} ${spell(type.type, inner, depth + 1)}`;
     }
     case DW_TAG.array_type: {

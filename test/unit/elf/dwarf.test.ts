@@ -139,6 +139,11 @@ describe("elf: DWARF reader", () => {
       );
       assert.deepEqual(values, [-5, 7, 0x7fffffffffffffffn]);
       assert.equal(typeText(topLevel(dwarf, DW_TAG.variable, "headers").type), "struct header[4]");
+      assert.equal(typeText(topLevel(dwarf, DW_TAG.variable, "banner").type), "const char[6]");
+      assert.equal(
+        typeText(topLevel(dwarf, DW_TAG.variable, "dispatch").type),
+        "int (*const[2])(struct packet *, int, ...)",
+      );
     }
   });
 
