@@ -186,7 +186,7 @@ const cache = new WeakMap<ElfObject, DebugCatalogue | null>();
 export function debugCatalogue(obj: ElfObject): DebugCatalogue | null {
   const hit = cache.get(obj);
   if (hit !== undefined) return hit;
-  const dwarf = readDwarf(obj);
+  const dwarf = readDwarf(obj, { skipFunctionBodies: true });
   let catalogue: DebugCatalogue | null = null;
   if (dwarf) {
     const builder = new CatalogueBuilder();

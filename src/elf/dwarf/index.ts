@@ -4,7 +4,7 @@
 export * from "./constants.ts";
 export type { Constant } from "./cursor.ts";
 export { type Attribute, type AttrValue, Die, type DwarfInfo, type DwarfUnit } from "./model.ts";
-export { readDwarf } from "./reader.ts";
+export { type ReadDwarfOptions, readDwarf } from "./reader.ts";
 export {
   arrayDimensions,
   byteSize,

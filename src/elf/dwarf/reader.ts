@@ -15,7 +15,7 @@ import {
   lookupAbbrev,
   readAbbrevTable,
 } from "./abbrev.ts";
-import { DW_AT, DW_FORM, DW_UT, formName } from "./constants.ts";
+import { DW_AT, DW_FORM, DW_TAG, DW_UT, formName } from "./constants.ts";
 import { type Constant, Cursor, decodeUtf8 } from "./cursor.ts";
 import { type AttrValue, Die, type DwarfInfo, type DwarfUnit } from "./model.ts";
 import { type DebugSection, linkDebugSections } from "./sections.ts";
@@ -58,7 +58,12 @@ class Strings {
 interface SectionState {
   section: DebugSection;
   dies: Map<number, Die>;
+  /** Start and end offsets of the function bodies stepped over (skipFunctionBodies), in order. */
+  skipped: number[];
 }
+
+/** The children of a subprogram that make its prototype: kept when bodies are skipped. */
+const signatureTags: ReadonlySet<number> = new Set([DW_TAG.formal_parameter, DW_TAG.unspecified_parameters]);
 
 class DwarfReader {
   readonly sections: Map<string, DebugSection>;
@@ -70,7 +75,11 @@ class DwarfReader {
   private readonly typeUnitOffsets = new Map<DwarfUnit, number>();
   dieCount = 0;
 
-  constructor(obj: ElfObject) {
+  constructor(
+    obj: ElfObject,
+    /** Step over what is below a subprogram other than its parameters (see ReadDwarfOptions). */
+    private readonly skipBodies: boolean,
+  ) {
     this.sections = linkDebugSections(obj, SECTIONS);
     this.strings = new Strings(this.sections.get(".debug_str"));
     this.lineStrings = new Strings(this.sections.get(".debug_line_str"));
@@ -94,7 +103,7 @@ class DwarfReader {
   readSection(name: ".debug_info" | ".debug_types"): SectionState | undefined {
     const section = this.sections.get(name);
     if (!section) return undefined;
-    const state: SectionState = { section, dies: new Map() };
+    const state: SectionState = { section, dies: new Map(), skipped: [] };
     let pos = 0;
     while (pos < section.bytes.length) pos = this.readUnit(state, pos);
     return state;
@@ -181,12 +190,14 @@ class DwarfReader {
         stack.pop(); // closes a list of children (or pads the end of the unit)
         continue;
       }
-      const abbrev = lookupAbbrev(table, code);
-      if (abbrev === undefined)
-        throw c.error(`DIE uses abbreviation ${code}, which its table does not define`, offset);
+      const abbrev = this.abbrevOf(table, code, c, offset);
       const parent = stack.length > 0 ? (stack[stack.length - 1] as Die) : null;
       if (parent === null && unit.root !== null)
         throw c.error("a unit has a second top-level DIE (one unit DIE is allowed)", offset);
+      if (this.skipBodies && parent?.tag === DW_TAG.subprogram && !signatureTags.has(abbrev.tag)) {
+        this.skipSubtree(c, state, unit, table, abbrev, offset);
+        continue;
+      }
       const die = this.readDie(c, unit, parent, abbrev, offset);
       if (die.layout.indexed.length > 0) indexed.push(die);
       state.dies.set(offset, die);
@@ -196,6 +207,45 @@ class DwarfReader {
       if (abbrev.hasChildren) stack.push(die);
     }
     return indexed;
+  }
+
+  private abbrevOf(table: AbbrevTable, code: number, c: Cursor, offset: number): Abbrev {
+    const abbrev = lookupAbbrev(table, code);
+    if (abbrev === undefined)
+      throw c.error(`DIE uses abbreviation ${code}, which its table does not define`, offset);
+    return abbrev;
+  }
+
+  /**
+   * Steps over a DIE of a function body and everything below it without building them: by its
+   * DW_AT_sibling when it has a sound one, else by reading through the subtree.
+   */
+  private skipSubtree(
+    c: Cursor,
+    state: SectionState,
+    unit: DwarfUnit,
+    table: AbbrevTable,
+    first: Abbrev,
+    offset: number,
+  ): void {
+    const values = this.readDie(c, unit, null, first, offset).values;
+    if (first.hasChildren) {
+      const at = first.names.indexOf(DW_AT.sibling);
+      const sibling = at >= 0 && first.unitRefs.includes(at) ? (values[at] as number) : undefined;
+      if (sibling !== undefined && sibling > c.pos && sibling <= c.end) c.pos = sibling;
+      else
+        for (let depth = 1; depth > 0 && c.pos < c.end; ) {
+          const child = c.pos;
+          const code = c.uleb("abbreviation code");
+          if (code === 0) depth--;
+          else {
+            const abbrev = this.abbrevOf(table, code, c, child);
+            this.readDie(c, unit, null, abbrev, child);
+            if (abbrev.hasChildren) depth++;
+          }
+        }
+    }
+    state.skipped.push(offset, c.pos);
   }
 
   private readDie(c: Cursor, unit: DwarfUnit, parent: Die | null, abbrev: Abbrev, offset: number): Die {
@@ -393,25 +443,49 @@ function errorAt(section: DebugSection, reason: string, pos: number) {
   return new Cursor(section, pos, pos).error(reason, pos);
 }
 
-/** The DIE a reference attribute names, or an ElfError at the referring DIE. */
-function resolve(die: Die, i: number, state: SectionState): Die {
+/** Whether an offset lies inside a function body the reader stepped over. */
+function inSkipped(skipped: number[], offset: number): boolean {
+  let lo = 0;
+  let hi = skipped.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((skipped[2 * mid + 1] as number) <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < skipped.length / 2 && (skipped[2 * lo] as number) <= offset;
+}
+
+/**
+ * The DIE a reference attribute names, or an ElfError at the referring DIE. A reference into a
+ * function body that was stepped over stays the offset it is (Die.ref() gives undefined).
+ */
+function resolve(die: Die, i: number, state: SectionState): Die | number {
   const offset = die.values[i] as number;
   const target = state.dies.get(offset);
-  if (target === undefined)
-    throw errorAt(
-      state.section,
-      `DIE 0x${die.offset.toString(16)} refers to 0x${offset.toString(16)} in ${state.section.name}, which is not the start of a DIE`,
-      die.offset,
-    );
-  return target;
+  if (target !== undefined) return target;
+  if (inSkipped(state.skipped, offset)) return offset;
+  throw errorAt(
+    state.section,
+    `DIE 0x${die.offset.toString(16)} refers to 0x${offset.toString(16)} in ${state.section.name}, which is not the start of a DIE`,
+    die.offset,
+  );
+}
+
+export interface ReadDwarfOptions {
+  /**
+   * Build no DIE below a subprogram other than its formal parameters (and `...`): a function's
+   * local variables, blocks, inlined calls and call sites are stepped over, by DW_AT_sibling
+   * where gcc wrote one. Half the DIEs of a big unit, which the layout comparison never reads.
+   */
+  skipFunctionBodies?: boolean;
 }
 
 /**
  * The DWARF of a relocatable object, or null when it has no .debug_info. Throws ElfError when
  * the debug information is malformed.
  */
-export function readDwarf(obj: ElfObject): DwarfInfo | null {
-  const reader = new DwarfReader(obj);
+export function readDwarf(obj: ElfObject, options: ReadDwarfOptions = {}): DwarfInfo | null {
+  const reader = new DwarfReader(obj, options.skipFunctionBodies === true);
   const info = reader.readSection(".debug_info");
   if (!info) return null;
   const types = reader.readSection(".debug_types");

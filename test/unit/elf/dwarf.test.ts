@@ -49,6 +49,10 @@ function* walk(die: Die, depth = 0): Generator<[Die, number]> {
   for (const child of die.children) yield* walk(child, depth + 1);
 }
 
+function* walkUp(die: Die): Generator<Die> {
+  for (let d = die.parent; d !== null; d = d.parent) yield d;
+}
+
 /** Every DIE as readelf lists it: depth, offset, tag, and its name when it has one. */
 function readelfDies(path: string): string[] {
   const text = tool("readelf", ["--debug-dump=info", path]).stdout;
@@ -160,6 +164,32 @@ describe("elf: DWARF reader", () => {
       assert.ok((r.stats.debugInfo?.types ?? 0) >= 6, JSON.stringify(r.stats.debugInfo));
     });
   }
+
+  it("skipping function bodies keeps every type, declaration and parameter, as read in full", () => {
+    for (const file of [dwarf5, dwarf4, nostrip]) {
+      const obj = readElf(readFileSync(file));
+      const full = readDwarf(obj) as DwarfInfo;
+      const lean = readDwarf(obj, { skipFunctionBodies: true }) as DwarfInfo;
+      assert.ok(lean.dieCount < full.dieCount, `${lean.dieCount} < ${full.dieCount}`);
+      const kept = ourDies(lean);
+      const all = new Set(ourDies(full));
+      for (const line of kept) assert.ok(all.has(line), line);
+      const cu = full.compileUnits[0] as Die;
+      const inBody = (d: Die) =>
+        d.parent?.tag === DW_TAG.subprogram &&
+        d.tag !== DW_TAG.formal_parameter &&
+        d.tag !== DW_TAG.unspecified_parameters;
+      for (const [die, depth] of walk(cu)) {
+        if (inBody(die)) continue;
+        if ([...walkUp(die)].some(inBody)) continue;
+        assert.ok(
+          kept.includes(
+            `${depth} ${die.offset} ${tagName(die.tag)}${die.name !== undefined ? ` ${die.name}` : ""}`,
+          ),
+        );
+      }
+    }
+  });
 
   it("an object without debug information has none", () => {
     assert.equal(readDwarf(readElf(readFileSync(compileFixture("dwarf", sub("none"), ["-g0"])))), null);
