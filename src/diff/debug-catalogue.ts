@@ -13,6 +13,7 @@ import {
   definitionOf,
   isDefinition,
   readDwarf,
+  tagKeyword,
   unqualified,
 } from "../elf/dwarf/index.ts";
 import type { ElfObject } from "../elf/index.ts";
@@ -54,12 +55,6 @@ export interface DebugCatalogue {
   /** The typedef that names an anonymous struct, union or enum (`typedef struct {...} name`). */
   typedefNames: Map<Die, string>;
 }
-
-const aggregateKeyword: ReadonlyMap<number, string> = new Map([
-  [DW_TAG.structure_type, "struct"],
-  [DW_TAG.union_type, "union"],
-  [DW_TAG.enumeration_type, "enum"],
-]);
 
 /** The DIE and the DIEs it completes (abstract_origin, specification), nearest first. */
 function originChain(die: Die): Die[] {
@@ -103,7 +98,7 @@ class CatalogueBuilder {
 
   /** A type definition, typedef or enum (with its constants); false for anything else. */
   addType(child: Die): boolean {
-    const keyword = aggregateKeyword.get(child.tag);
+    const keyword = tagKeyword(child.tag);
     if (keyword !== undefined) {
       if (child.tag === DW_TAG.enumeration_type) this.addConstants(child);
       if (child.name !== undefined && isDefinition(child)) this.addKey(`${keyword} ${child.name}`, child);
@@ -115,7 +110,7 @@ class CatalogueBuilder {
     const named = target ? definitionOf(target) : undefined;
     if (
       named &&
-      aggregateKeyword.has(named.tag) &&
+      tagKeyword(named.tag) !== undefined &&
       named.name === undefined &&
       !this.catalogue.typedefNames.has(named)
     )

@@ -24,6 +24,7 @@ import {
   definitionOf,
   memberBitOffset,
   memberBitSize,
+  tagKeyword,
 } from "../elf/dwarf/index.ts";
 
 /** The numbering shared by the two objects of one comparison. */
@@ -141,14 +142,7 @@ export class Shapes {
       t = t.type;
     }
     if (t === undefined) return "void";
-    const word =
-      t.tag === DW_TAG.structure_type
-        ? "struct"
-        : t.tag === DW_TAG.union_type
-          ? "union"
-          : t.tag === DW_TAG.enumeration_type
-            ? "enum"
-            : undefined;
+    const word = tagKeyword(t.tag);
     if (word === undefined) return String(this.of(t));
     const name = t.name ?? this.typedefNames.get(t) ?? typedef;
     return name === undefined ? String(this.of(t)) : `${word} ${name}`;

@@ -92,20 +92,7 @@ export class Cursor {
 
   /** An unsigned LEB128 number; a bigint when it does not fit 2^53. */
   ulebConstant(what: string): Constant {
-    const bytes = this.bytes;
-    const start = this.pos;
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (this.pos >= this.end) throw this.error(`${what} (LEB128) runs past the end of its data`, start);
-      if (i === 16) throw this.error(`${what} (LEB128) is longer than 16 bytes`, start);
-      const b = bytes[this.pos++] as number;
-      result += (b & 0x7f) * scale;
-      scale *= 128;
-      if ((b & 0x80) === 0) break;
-    }
-    // Up to 7 bytes (49 bits) the sum is exact; longer encodings are decoded exactly.
-    return this.pos - start <= 7 ? result : this.bigLeb(start, false, what);
+    return this.leb(false, what);
   }
 
   /** An unsigned LEB128 number that must fit 2^53 (lengths, codes, indices). */
@@ -126,6 +113,10 @@ export class Cursor {
 
   /** A signed LEB128 number; a bigint when it does not fit 2^53. */
   slebConstant(what: string): Constant {
+    return this.leb(true, what);
+  }
+
+  private leb(signed: boolean, what: string): Constant {
     const bytes = this.bytes;
     const start = this.pos;
     let result = 0;
@@ -139,8 +130,9 @@ export class Cursor {
       scale *= 128;
       if ((b & 0x80) === 0) break;
     }
-    if (b & 0x40) result -= scale;
-    return this.pos - start <= 7 ? result : this.bigLeb(start, true, what);
+    if (signed && b & 0x40) result -= scale;
+    // Up to 7 bytes (49 bits) the sum is exact; longer encodings are decoded exactly.
+    return this.pos - start <= 7 ? result : this.bigLeb(start, signed, what);
   }
 
   /** The exact value of the LEB128 number at `start` (already bounds-checked): a number when it

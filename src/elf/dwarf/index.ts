@@ -19,6 +19,7 @@ export {
   parameterText,
   prototypeText,
   resolved,
+  tagKeyword,
   typeText,
   unqualified,
 } from "./types.ts";

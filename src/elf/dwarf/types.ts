@@ -150,19 +150,28 @@ export function memberBitSize(member: Die): number | undefined {
   return member.number(DW_AT.bit_size);
 }
 
+const tagKeywords: ReadonlyMap<number, string> = new Map([
+  [DW_TAG.structure_type, "struct"],
+  [DW_TAG.union_type, "union"],
+  [DW_TAG.enumeration_type, "enum"],
+]);
+
+/** "struct", "union" or "enum" for those tags (C's tag namespace), else undefined. */
+export function tagKeyword(tag: number): string | undefined {
+  return tagKeywords.get(tag);
+}
+
+const qualifierWords: ReadonlyMap<number, string> = new Map([
+  [DW_TAG.const_type, "const"],
+  [DW_TAG.volatile_type, "volatile"],
+  [DW_TAG.restrict_type, "restrict"],
+  [DW_TAG.atomic_type, "_Atomic"],
+]);
+
 /** "struct sock", "union {...}", "enum state", or the name of a base type or typedef. */
 function tagText(die: Die): string {
-  const name = die.name;
-  switch (die.tag) {
-    case DW_TAG.structure_type:
-      return `struct ${name ?? "{...}"}`;
-    case DW_TAG.union_type:
-      return `union ${name ?? "{...}"}`;
-    case DW_TAG.enumeration_type:
-      return `enum ${name ?? "{...}"}`;
-    default:
-      return name ?? "?";
-  }
+  const keyword = tagKeyword(die.tag);
+  return keyword === undefined ? (die.name ?? "?") : `${keyword} ${die.name ?? "{...}"}`;
 }
 
 /** A type name and a declarator: `int` and `*p` make `int *p`; `int` and `[4]` make `int[4]`. */
@@ -203,14 +212,7 @@ function spell(type: Die | undefined, inner: string, depth: number): string {
     case DW_TAG.volatile_type:
     case DW_TAG.restrict_type:
     case DW_TAG.atomic_type: {
-      const word =
-        type.tag === DW_TAG.const_type
-          ? "const"
-          : type.tag === DW_TAG.volatile_type
-            ? "volatile"
-            : type.tag === DW_TAG.restrict_type
-              ? "restrict"
-              : "_Atomic";
+      const word = qualifierWords.get(type.tag) as string;
       // A qualified array is an array of qualified elements, which spell the qualifier.
       if (unqualified(type.type)?.tag === DW_TAG.array_type) return spell(type.type, inner, depth + 1);
       // A qualified pointer is spelled after the star: `char *const p`.
