@@ -5,7 +5,7 @@
 // code cannot show (a layout, an enum value, a variable's type, a prototype) is refused with
 // its evidence, and the same layout under another spelling is not a change.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import {
   type LayoutChange,
 } from "../../../src/diff/index.ts";
 import { readElf } from "../../../src/elf/index.ts";
+import { hotpatch } from "../../helpers/cli.ts";
 import { kernelCflags } from "../../helpers/kernel-object.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
@@ -24,19 +25,19 @@ const fixtures = fileURLToPath(new URL("../../fixtures/layout", import.meta.url)
 const work = scratchDir("hotpatch-layout");
 
 /** Both versions are compiled as `unit.c`, as a real rebuild of one unit. */
-async function compile(name: string, which: string, debug: string[]): Promise<Uint8Array> {
+async function compile(name: string, which: string, debug: string[]): Promise<string> {
   const label = `${name}.${which}.${debug.join("")}`;
   const dir = join(work, label);
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(fixtures, name, `${which}.c`), join(dir, "unit.c"));
   const out = join(work, `${label}.o`);
   await execa("gcc", [...kernelCflags, ...debug, "unit.c", "-o", out], { cwd: dir });
-  return readFileSync(out);
+  return out;
 }
 
 async function diffCase(name: string, options: DiffOptions = {}, debug = ["-g"]): Promise<DiffResult> {
   const [a, b] = await Promise.all([compile(name, "orig", debug), compile(name, "patched", debug)]);
-  return diffObjects(readElf(a), readElf(b), options);
+  return diffObjects(readElf(readFileSync(a)), readElf(readFileSync(b)), options);
 }
 
 function change(r: DiffResult, name: string): LayoutChange {
@@ -208,4 +209,47 @@ test("objects without debug information: nothing compared, and a warning says so
   const r = await diffCase("define-sized-array", {}, ["-g0"]);
   assert.equal(r.stats.debugInfo, null);
   assert.ok(r.warnings.some((w) => /neither object has debug information/.test(w)));
+});
+
+test("hotpatch diff: the refusal on stderr, --callers-patched makes it a note, --json carries the evidence", async () => {
+  const [orig, patched] = await Promise.all([
+    compile("prototype-new-parameter", "orig", ["-g"]),
+    compile("prototype-new-parameter", "patched", ["-g"]),
+  ]);
+  const refused = await hotpatch(["diff", orig, patched]);
+  assert.equal(refused.exitCode, 2);
+  assert.match(
+    refused.stdout,
+    /changed-interface: sock_check: the prototype of sock_check changed \(new parameter 2 \(int\)\)/,
+  );
+  assert.match(refused.stderr, /sock_check: changed-interface/);
+  const noted = await hotpatch(["diff", orig, patched, "--callers-patched", "sock_check"]);
+  assert.equal(noted.exitCode, 0, noted.stderr);
+  assert.match(noted.stdout, /notes:\n {2}the prototype of sock_check changed/);
+  assert.match(
+    noted.stdout,
+    /debug information: \d+ types, \d+ enum constants, \d+ variables, 2 prototypes compared; 1 changed/,
+  );
+  const json = await hotpatch(["diff", orig, patched, "--json"]);
+  const doc = JSON.parse(json.stdout);
+  assert.equal(doc.layoutChanges[0].subject, "function");
+  assert.equal(doc.layoutChanges[0].refusal, "changed-interface");
+  assert.deepEqual(Object.keys(doc.functionUses), ["orig", "patched"]);
+  assert.equal(doc.stats.debugInfo.functions, 2);
+});
+
+test("hotpatch diff: malformed debug information is bad input naming the file and the offset", async () => {
+  const orig = await compile("prototype-new-parameter", "orig", ["-g"]);
+  const bytes = new Uint8Array(readFileSync(orig));
+  const info = readElf(bytes).sectionByName(".debug_info");
+  assert.ok(info);
+  new DataView(bytes.buffer).setUint16(info.offset + 4, 1, true); // DWARF version 1
+  const damaged = join(work, "damaged.o");
+  writeFileSync(damaged, bytes);
+  const r = await hotpatch(["diff", orig, damaged]);
+  assert.equal(r.exitCode, 1);
+  assert.match(
+    r.stderr,
+    /damaged\.o: \.debug_info: unit at 0x0 has DWARF version 1 \(2 to 5 are read\) \(at file offset 0x[0-9a-f]+\)\./,
+  );
 });
