@@ -2,12 +2,15 @@
 // The long fuzz run of the ELF reader/writer: `npx tsx scripts/fuzz-elf.ts [cases] [seed]`.
 // Mutates and truncates every object of the peer corpus (and any .o given in
 // HOTPATCH_FUZZ_OBJECTS, colon-separated); each case must parse (then dump, write and read
-// back) or throw ElfError. A failing input is saved to the temp dir and the run exits 1.
+// back) or throw ElfError. Objects with debug information get half their cases in the debug
+// sections: the DWARF reader and the layout comparison must finish or throw ElfError. A
+// failing input is saved to the temp dir and the run exits 1.
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readElf } from "../src/elf/index.ts";
 import { peerObjects } from "../test/unit/elf/helpers.ts";
-import { mutate, random, runCase } from "../test/unit/elf/mutate.ts";
+import { mutate, mutateDebug, random, runCase, runDwarfCase } from "../test/unit/elf/mutate.ts";
 
 const cases = Number(process.argv[2] ?? 20000);
 const seed = Number(process.argv[3] ?? Date.now() % 0xffffffff);
@@ -18,16 +21,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 const inputs = files.map((f) => readFileSync(f));
+// Objects with debug information also get half their cases aimed at the DWARF reader.
+const withDwarf = new Set<Uint8Array>(inputs.filter((b) => readElf(b).sectionByName(".debug_info")));
 const rand = random(seed);
 const counts = { parsed: 0, rejected: 0 };
 const started = performance.now();
 let slowest = 0;
 for (let i = 0; i < cases; i++) {
   const input = inputs[Math.floor(rand() * inputs.length)] as Uint8Array;
-  const bytes = mutate(input, rand);
+  const dwarf = withDwarf.has(input) && rand() < 0.5;
+  const bytes = dwarf ? mutateDebug(input, rand) : mutate(input, rand);
   const t = performance.now();
   try {
-    counts[runCase(bytes)]++;
+    counts[dwarf ? runDwarfCase(input, bytes) : runCase(bytes)]++;
   } catch (error) {
     const saved = join(tmpdir(), `fuzz-elf-${seed}-${i}.o`);
     writeFileSync(saved, bytes);

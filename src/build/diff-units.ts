@@ -12,12 +12,14 @@ import {
   sameWithOldLineNumbers,
   sourceNameOf,
 } from "../diff/index.ts";
-import { readElf } from "../elf/index.ts";
+import { type ElfObject, readElf } from "../elf/index.ts";
 import { compilePatched } from "../kernel/compile.ts";
 import { createScratchView, touchedFiles } from "../kernel/fix.ts";
 import { withOldLineNumbers } from "../kernel/hunks.ts";
+import type { Symvers } from "../kernel/symvers.ts";
 import { callbackFunctions, type UnitDiff } from "../klp/assemble.ts";
 import type { CompiledUnit } from "./compile-units.ts";
+import { callersPatched } from "./interfaces.ts";
 
 export interface DiffStageOptions {
   tree: string;
@@ -28,6 +30,9 @@ export interface DiffStageOptions {
   /** Functions the fixes' hunks fall into (only to explain a change, never to decide one). */
   sourceFunctions: string[];
   logFile?: string;
+  /** What decides whether a changed prototype's callers all come along (interfaces.ts). */
+  completeHeaders: string[];
+  symvers: Symvers;
 }
 
 /** A diff of one compiled unit, with the fixes that reach it. */
@@ -73,43 +78,75 @@ export async function diffUnits(
   options: DiffStageOptions,
   notes: string[],
 ): Promise<CompiledUnitDiff[]> {
-  let oldLinesView: string | undefined;
-  const diffs: CompiledUnitDiff[] = [];
-  for (const unit of units) {
-    const orig = readElf(readFileSync(unit.pristineObject));
-    const patched = readElf(readFileSync(unit.patchedObject));
-    const diffOptions: DiffOptions = {
-      sourceFunctions: options.sourceFunctions,
-      // Jump labels and static calls on keys the module itself defines need the module kind.
-      objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
-    };
-    let diff = diffObjects(orig, patched, diffOptions);
-    if (mayHaveMovedLines(diff, options.sourceFunctions)) {
-      oldLinesView ??= makeOldLinesView(options, join(options.workDir, "view-old-lines"));
-      const out = join(options.workDir, "old-lines", unit.object);
-      const built = await compilePatched(oldLinesView, unit.pristine.command, out, options.logFile).then(
-        () => true,
-        () => false,
-      );
-      if (built) {
-        const same = sameWithOldLineNumbers(diff, diffObjects(orig, readElf(readFileSync(out)), diffOptions));
-        if (same.size > 0)
-          diff = diffObjects(orig, patched, { ...diffOptions, sameWithOldLineNumbers: same });
-      } else {
-        // Not fatal: the patch is then only bigger (functions with moved lines go in too).
-        notes.push(
-          `${unit.source}: the build with the old line numbers failed (see the build log); functions whose only difference is a moved line number are patched too`,
-        );
+  const first: FirstDiff[] = [];
+  const oldLines = { view: undefined as string | undefined };
+  for (const unit of units) first.push(await diffUnit(unit, options, notes, oldLines));
+  // A changed prototype is fine when every caller is in the build: known only across units.
+  const interfaceCallersPatched = callersPatched(
+    first.map((f) => f.result.diff),
+    options,
+  );
+  return first.map(({ result, orig, patched, diffOptions }) => {
+    const refusesInterface = result.diff.refused.some((r) => r.kind === "changed-interface");
+    if (interfaceCallersPatched.size === 0 || !refusesInterface) return result;
+    const again = diffObjects(orig, patched, { ...diffOptions, interfaceCallersPatched });
+    return { ...result, diff: withNoFtraceReason(again, result.unit.noFtrace) };
+  });
+}
+
+interface FirstDiff {
+  result: CompiledUnitDiff;
+  orig: ElfObject;
+  patched: ElfObject;
+  diffOptions: DiffOptions;
+}
+
+async function diffUnit(
+  unit: CompiledUnit,
+  options: DiffStageOptions,
+  notes: string[],
+  oldLines: { view: string | undefined },
+): Promise<FirstDiff> {
+  const orig = readElf(readFileSync(unit.pristineObject));
+  const patched = readElf(readFileSync(unit.patchedObject));
+  const diffOptions: DiffOptions = {
+    sourceFunctions: options.sourceFunctions,
+    // Jump labels and static calls on keys the module itself defines need the module kind.
+    objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
+  };
+  let diff = diffObjects(orig, patched, diffOptions);
+  if (mayHaveMovedLines(diff, options.sourceFunctions)) {
+    oldLines.view ??= makeOldLinesView(options, join(options.workDir, "view-old-lines"));
+    const out = join(options.workDir, "old-lines", unit.object);
+    const built = await compilePatched(oldLines.view, unit.pristine.command, out, options.logFile).then(
+      () => true,
+      () => false,
+    );
+    if (built) {
+      const same = sameWithOldLineNumbers(diff, diffObjects(orig, readElf(readFileSync(out)), diffOptions));
+      if (same.size > 0) {
+        diffOptions.sameWithOldLineNumbers = same;
+        diff = diffObjects(orig, patched, diffOptions);
       }
+    } else {
+      // Not fatal: the patch is then only bigger (functions with moved lines go in too).
+      notes.push(
+        `${unit.source}: the build with the old line numbers failed (see the build log); functions whose only difference is a moved line number are patched too`,
+      );
     }
-    if (unit.noFtrace) diff = withNoFtraceReason(diff, unit.noFtrace);
-    diffs.push({ unit, diff, callbacks: callbackFunctions(patched) });
   }
-  return diffs;
+  notes.push(...diff.notes.map((n) => `${unit.source}: ${n}`));
+  const result = {
+    unit,
+    diff: withNoFtraceReason(diff, unit.noFtrace),
+    callbacks: callbackFunctions(patched),
+  };
+  return { result, orig, patched, diffOptions };
 }
 
 /** A no-fentry refusal in a unit built without ftrace says why its functions have none. */
-function withNoFtraceReason(diff: DiffResult, why: string): DiffResult {
+function withNoFtraceReason(diff: DiffResult, why: string | undefined): DiffResult {
+  if (!why) return diff;
   return {
     ...diff,
     refused: diff.refused.map((r) => (r.kind === "no-fentry" ? { ...r, reason: `${r.reason}: ${why}` } : r)),

@@ -39,6 +39,9 @@ export interface HeaderPlan {
   units: Array<{ source: string; state: ConfigState }>;
   notes: string[];
   overBudget?: Omit<OverBudget, "fixes">;
+  /** Every unit that can see the change is in `units` (no budget cut): the header's callers are
+   * all rebuilt, so a prototype it changes may change (src/build/interfaces.ts). */
+  complete: boolean;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Pro
     return {
       units: [],
       notes: [`${file.path}: a new header; only the units the fix changes to include it are affected`],
+      complete: true,
     };
   const notes: string[] = [];
   const built = headerUsers(ctx.index(), file.path)
@@ -72,7 +76,12 @@ export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Pro
   }
   if (candidates.length > PREPROCESS_AT_MOST * options.maxUnits) {
     notes.push(`${file.path}: reaches ${candidates.length} built units, too many to preprocess`);
-    return { units: [], notes, overBudget: overBudget(file.path, candidates.length, candidates) };
+    return {
+      units: [],
+      notes,
+      overBudget: overBudget(file.path, candidates.length, candidates),
+      complete: false,
+    };
   }
   const affected = await changedByPreprocessor(ctx, file.path, candidates);
   notes.push(
@@ -83,9 +92,14 @@ export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Pro
     }`,
   );
   if (affected.length > options.maxUnits) {
-    return { units: [], notes, overBudget: overBudget(file.path, affected.length, affected) };
+    return {
+      units: [],
+      notes,
+      overBudget: overBudget(file.path, affected.length, affected),
+      complete: false,
+    };
   }
-  return { units: affected, notes };
+  return { units: affected, notes, complete: true };
 }
 
 function overBudget(header: string, units: number, reached: Unit[]): Omit<OverBudget, "fixes"> {

@@ -18,6 +18,8 @@ export interface UnitInputs {
   candidates: UnitCandidate[];
   refusals: FileRefusal[];
   overBudget: OverBudget[];
+  /** Touched headers whose every affected unit is compiled (src/build/interfaces.ts). */
+  completeHeaders: string[];
   failures: CompileFailure[];
   notes: string[];
   workDir: string;
@@ -60,6 +62,7 @@ export async function prepareUnits(
     candidates: [],
     refusals: [],
     overBudget: [],
+    completeHeaders: [],
     failures: [],
     notes: [],
     workDir,
@@ -76,6 +79,7 @@ export async function prepareUnits(
     candidates: plan.candidates,
     refusals: plan.refusals,
     overBudget: plan.overBudget,
+    completeHeaders: plan.completeHeaders,
   });
   inputs.notes.push(...plan.notes);
   if (options.stopOnRefusal && plan.refusals.length > 0) return inputs;

@@ -55,6 +55,8 @@ export interface UnitPlan {
   refusals: FileRefusal[];
   notes: string[];
   overBudget: OverBudget[];
+  /** Touched headers every unit seeing the change was planned for (no budget cut). */
+  completeHeaders: string[];
 }
 
 export interface PlanOptions {
@@ -137,7 +139,7 @@ export async function planUnits(
   const memo: NonNullable<Parameters<typeof unitConfigState>[3]> = new Map();
   const stateOf = (source: string) => unitConfigState(paths.tree, objectOfSource(source), config, memo);
   const set = new CandidateSet();
-  const plan: UnitPlan = { candidates: [], refusals: [], notes: [], overBudget: [] };
+  const plan: UnitPlan = { candidates: [], refusals: [], notes: [], overBudget: [], completeHeaders: [] };
   const index = () => loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
   const fixText = fixes.map((f) => f.text).join("\n");
   const headerCtx: HeaderPlanContext = { paths, viewDir, fixText, stateOf, index, options };
@@ -159,6 +161,7 @@ export async function planUnits(
     const header = await planHeader(headerCtx, file);
     plan.notes.push(...header.notes);
     if (header.overBudget) plan.overBudget.push({ ...header.overBudget, fixes: by });
+    if (header.complete) plan.completeHeaders.push(file.path);
     for (const u of header.units) set.add(u.source, file.path, by, false, u.state);
   }
   plan.candidates = [...set.byObject.values()].sort((a, b) => a.object.localeCompare(b.object));

@@ -10,6 +10,7 @@ import { diffObjects } from "../diff/index.ts";
 import { readElf } from "../elf/index.ts";
 import type { UserError } from "../errors/user-error.ts";
 import { compilePatched } from "../kernel/compile.ts";
+import { parseSymvers, type Symvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { fixFunctions } from "../klp/fix-functions.ts";
 import { definitionLine } from "../klp/source-line.ts";
@@ -61,7 +62,8 @@ interface Round {
 
 /** Fixed objects already compiled in this build, shared by every round (content key -> path). */
 const reuseKey = Symbol("reuse");
-type RequestState = TriageRequest & { [reuseKey]: Map<string, string> };
+const symversKey = Symbol("symvers");
+type RequestState = TriageRequest & { [reuseKey]: Map<string, string>; [symversKey]: Symvers };
 
 /** `source:line` of a symbol, from the fixed view when it still exists, else the pristine tree. */
 function whereDefined(viewDir: string, tree: string, source: string, symbol: string): string | undefined {
@@ -132,6 +134,8 @@ async function runRound(
       fixText,
       sourceFunctions: fixFunctions(fixText, req.paths.tree),
       logFile: req.logFile,
+      completeHeaders: inputs.completeHeaders,
+      symvers: req[symversKey],
     },
     round.notes,
   );
@@ -235,7 +239,11 @@ async function attribute(req: RequestState, round: Round): Promise<Map<string, L
 
 /** Runs rounds until nothing more is left out; the single-fix build throws on a refusal. */
 export async function settle(request: TriageRequest): Promise<Settled> {
-  const req: RequestState = { ...request, [reuseKey]: new Map() };
+  const req: RequestState = {
+    ...request,
+    [reuseKey]: new Map(),
+    [symversKey]: parseSymvers(readFileSync(request.paths.symvers, "utf8")),
+  };
   const single = req.fixes.length === 1;
   const leftOut = new Map<string, LeftOut>();
   for (let n = 0; ; n++) {

@@ -4,7 +4,8 @@
 // decide the verdict. Pure: no files, no kernel tree. Each stage is a function of its own
 // (./compare-functions.ts, ./compare-data.ts, ./redirect.ts, ./references.ts,
 // ./function-list.ts); diffViews only runs them in order, since each builds on the decisions
-// of the ones before.
+// of the ones before. The layout stage (./layout.ts) reads the debug information of the ELF
+// objects, which the views do not keep: diffObjects runs it and passes its report in.
 
 import { checkSpecialEntries } from "./carry.ts";
 import { compareData } from "./compare-data.ts";
@@ -12,17 +13,19 @@ import { compareFunctionPairs } from "./compare-functions.ts";
 import { type Decisions, type DiffContext, makeContext, noDecisions } from "./context.ts";
 import { exportWarnings } from "./exports.ts";
 import { listFunctions } from "./function-list.ts";
+import { type LayoutReport, noLayoutReport } from "./layout.ts";
 import type { DiffObject } from "./model.ts";
 import { orphanSections } from "./orphan-sections.ts";
 import { moveChangesToParents, settleInitAndNoFentry } from "./redirect.ts";
 import { collectReferences, includedFunctions } from "./references.ts";
-import type { DiffOptions, DiffResult, FunctionDiff, SymbolReference, Verdict } from "./types.ts";
+import type { DiffOptions, DiffResult, FunctionDiff, Refusal, SymbolReference, Verdict } from "./types.ts";
 import { referencingFunctions } from "./units.ts";
 
 export function diffViews(
   origObj: DiffObject,
   patchedObj: DiffObject,
   options: DiffOptions = {},
+  layout: LayoutReport = noLayoutReport(),
 ): DiffResult {
   // 0. Correlation: which patched symbol is which original one.
   const ctx = makeContext(origObj, patchedObj, options);
@@ -50,7 +53,15 @@ export function diffViews(
   // 6. Result; the included functions' special-section entries must be able to travel.
   const functions = listFunctions(ctx, d, included);
   d.refused.push(...checkSpecialEntries(included, ctx.patchedSpecial, options));
-  return result(ctx, d, functions, refs, compared);
+  // 7. Layouts, enum values, variable types and prototypes, from the debug information.
+  d.refused.push(...newRefusals(d.refused, layout.refusals));
+  return result(ctx, d, functions, refs, compared, layout);
+}
+
+/** The layout stage's refusals, less those naming data the object diff already refused. */
+function newRefusals(known: Refusal[], found: Refusal[]): Refusal[] {
+  const refusedData = new Set(known.filter((r) => r.kind === "unsafe-data").map((r) => r.name));
+  return found.filter((r) => r.kind !== "unsafe-data" || !refusedData.has(r.name));
 }
 
 /** The verdict: any refusal wins; otherwise a patch if any function is changed or new. */
@@ -65,6 +76,7 @@ function result(
   functions: FunctionDiff[],
   references: SymbolReference[],
   compared: number,
+  layout: LayoutReport,
 ): DiffResult {
   return {
     verdict: verdictOf(d, functions),
@@ -73,7 +85,15 @@ function result(
     staticLocals: ctx.corr.staticLocals,
     ignored: d.ignored,
     refused: d.refused,
-    warnings: [...ctx.corr.warnings, ...exportWarnings(ctx.origObj, ctx.patchedObj)],
-    stats: { origFunctions: ctx.orig.funcs.length, patchedFunctions: ctx.patched.funcs.length, compared },
+    warnings: [...ctx.corr.warnings, ...exportWarnings(ctx.origObj, ctx.patchedObj), ...layout.warnings],
+    notes: layout.notes,
+    layoutChanges: layout.changes,
+    functionUses: layout.functionUses,
+    stats: {
+      origFunctions: ctx.orig.funcs.length,
+      patchedFunctions: ctx.patched.funcs.length,
+      compared,
+      debugInfo: layout.debugInfo,
+    },
   };
 }

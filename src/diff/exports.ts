@@ -5,7 +5,7 @@
 import type { DiffObject } from "./model.ts";
 
 /** kbuild puts each export in its own `___ksymtab[_gpl]+<name>` section. */
-function exportsOf(obj: DiffObject): Set<string> {
+export function exportsOf(obj: DiffObject): Set<string> {
   const names = new Set<string>();
   for (const sec of obj.sections) {
     const m = /^___ksymtab(?:_gpl)?\+(.+)$/.exec(sec.name);

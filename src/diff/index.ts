@@ -4,8 +4,11 @@
 import type { ElfObject } from "../elf/index.ts";
 import { diffViews } from "./diff.ts";
 import { fromElf } from "./from-elf.ts";
+import { compareLayouts } from "./layout.ts";
 import type { DiffOptions, DiffResult } from "./types.ts";
 
+export { functionUses } from "./address-uses.ts";
+export { debugCatalogue } from "./debug-catalogue.ts";
 export { diffViews } from "./diff.ts";
 export { entrySizesFromEnv } from "./env.ts";
 export { fromElf } from "./from-elf.ts";
@@ -14,7 +17,9 @@ export type * from "./types.ts";
 
 /** Compares two builds of one unit. Pure: same inputs, same result; never touches files. */
 export function diffObjects(orig: ElfObject, patched: ElfObject, options: DiffOptions = {}): DiffResult {
-  return diffViews(fromElf(orig), fromElf(patched), options);
+  const views = { orig: fromElf(orig), patched: fromElf(patched) };
+  const layout = compareLayouts(orig, patched, views, options);
+  return diffViews(views.orig, views.patched, options, layout);
 }
 
 /**

@@ -5,8 +5,9 @@
 // a SYSCALL_DEFINE's `static inline __do_sys_X`, called only by its `__x64_sys_X` wrappers.
 // The patch carries a new copy of such a function and replaces its callers, which then call
 // the copy; the running kernel's copy is left alone.
+import { isCallOperand, storedInData } from "./address-uses.ts";
 import type { DiffObject, DSymbol } from "./model.ts";
-import { isIgnoredSection, isInitOrExitSection, isText, STB_LOCAL } from "./predicates.ts";
+import { isInitOrExitSection, STB_LOCAL } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import { type FuncUnit, rootOf } from "./units.ts";
 
@@ -24,43 +25,11 @@ export interface NoFentryPlan {
   initOnly: FuncUnit[];
 }
 
-/** Sections whose relocations point at functions without taking their address for a call. */
-function isBookkeeping(name: string): boolean {
-  return (
-    isIgnoredSection(name) ||
-    /^(__mcount_loc|__patchable_function_entries|__bug_table|__jump_table|__ex_table|\.orc_unwind(_ip)?|\.altinstructions|\.parainstructions|\.static_call_sites|\.retpoline_sites|\.return_sites|\.call_sites|\.smp_locks|\.ibt_endbr_seal|\.kcfi_traps|\.printk_index|\.init\.|\.exit\.)/.test(
-      name,
-    )
-  );
-}
-
-/** Symbols whose address is stored in data (ops tables, initialisers): callable from anywhere. */
-function addressTaken(obj: DiffObject): Set<DSymbol> {
-  const out = new Set<DSymbol>();
-  for (const sec of obj.sections) {
-    if (isText(sec) || isBookkeeping(sec.name)) continue;
-    for (const r of sec.relocs) {
-      const t = resolveTarget(sec, r);
-      if (t.kind === "symbol") out.add(t.sym);
-    }
-  }
-  return out;
-}
-
-const R_X86_64_PC32 = 2;
-const R_X86_64_PLT32 = 4;
-const CALL_REL32 = 0xe8;
-const JMP_REL32 = 0xe9;
-
 /** Whether every reference of `caller` to `sym` is a direct call or (conditional) tail call. */
 function onlyCalls(caller: FuncUnit, sym: DSymbol): boolean {
   for (const r of caller.relocs) {
     const t = resolveTarget(caller.sec, r);
-    if (t.kind !== "symbol" || t.sym !== sym) continue;
-    if (r.type !== R_X86_64_PLT32 && r.type !== R_X86_64_PC32) return false;
-    const op = caller.sec.data[r.offset - 1] ?? 0;
-    const jcc = op >= 0x80 && op <= 0x8f && caller.sec.data[r.offset - 2] === 0x0f;
-    if (op !== CALL_REL32 && op !== JMP_REL32 && !jcc) return false;
+    if (t.kind === "symbol" && t.sym === sym && !isCallOperand(caller.sec, r)) return false;
   }
   return true;
 }
@@ -83,7 +52,7 @@ export function planNoFentry(
     unreached: [],
     initOnly: [],
   };
-  const taken = addressTaken(patchedObj);
+  const taken = storedInData(patchedObj);
   const queue = [...noFentry];
   const seen = new Set<FuncUnit>(queue);
   /** For each carried copy, the callers (roots) that will call it: redirected or carried. */

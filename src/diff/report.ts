@@ -8,6 +8,7 @@ import type {
   DiffResult,
   FunctionDiff,
   IgnoredChange,
+  LayoutChange,
   Refusal,
   StaticLocalMatch,
   SymbolReference,
@@ -34,6 +35,9 @@ export interface DiffJson {
   references: SymbolReference[];
   staticLocals: StaticLocalMatch[];
   warnings: string[];
+  notes: string[];
+  layoutChanges: LayoutChange[];
+  functionUses: DiffResult["functionUses"];
   stats: DiffResult["stats"];
 }
 
@@ -71,6 +75,9 @@ export function toJson(result: DiffResult): DiffJson {
     references: result.references,
     staticLocals: result.staticLocals,
     warnings: result.warnings,
+    notes: result.notes,
+    layoutChanges: result.layoutChanges,
+    functionUses: result.functionUses,
     stats: result.stats,
   };
 }
@@ -102,7 +109,17 @@ export function renderText(json: DiffJson): string {
     if (json.ignored.length > 20) out.push(`  ... and ${json.ignored.length - 20} more (see --json)`);
     out.push("");
   }
+  if (json.notes.length > 0) {
+    out.push("notes:");
+    for (const n of json.notes) out.push(`  ${n}`);
+    out.push("");
+  }
   for (const w of json.warnings) out.push(`warning: ${w}`);
+  const debugInfo = json.stats.debugInfo;
+  if (debugInfo)
+    out.push(
+      `debug information: ${debugInfo.types} types, ${debugInfo.constants} enum constants, ${debugInfo.variables} variables, ${debugInfo.functions} prototypes compared; ${json.layoutChanges.length} changed`,
+    );
   const locals = json.references.filter((r) => r.kind === "local").length;
   out.push(
     `${json.stats.compared} functions compared, ${json.changed.length} changed, ${json.new.length} new, ${locals} local symbols referenced in the running kernel`,

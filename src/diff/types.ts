@@ -79,6 +79,7 @@ export interface IgnoredChange {
 
 export type RefusalKind =
   | "unsafe-data"
+  | "changed-interface"
   | "init-code"
   | "no-fentry"
   | "orphan-change"
@@ -97,6 +98,72 @@ export interface Refusal {
 
 export type Verdict = "patchable" | "no-change" | "refused";
 
+/** One member of a struct or union as one build lays it out. */
+export interface MemberLayout {
+  /** Byte offset from the start of the struct (members of anonymous structs/unions included). */
+  offset: number;
+  /** For a bit-field: the bit inside the byte at `offset` where it starts, and its width. */
+  bit?: number;
+  bits?: number;
+  /** Size in bytes of its type (absent for a flexible array). */
+  size?: number;
+  /** Its type as C spells it. */
+  type: string;
+}
+
+/** A member whose place, size or type differs; `old` absent: added; `new` absent: removed. */
+export interface MemberChange {
+  member: string;
+  old?: MemberLayout;
+  new?: MemberLayout;
+  /** The member's type has the same spelling but another layout (a struct it embeds changed). */
+  layoutChanged?: boolean;
+}
+
+/** What a layout change is about. */
+export type LayoutSubject = "struct" | "union" | "typedef" | "enum" | "variable" | "function";
+
+/**
+ * A difference the two builds' debug information shows in something the running kernel may
+ * hold instances of (a type's layout, an enum constant's value, a variable's type) or that
+ * code outside the patch relies on (a function's prototype).
+ */
+export interface LayoutChange {
+  subject: LayoutSubject;
+  /** "struct nf_queue_entry", "typedef access_mask_t", "enum pageflags", a variable or function name. */
+  name: string;
+  /** "refused": DiffResult.refused has a refusal for it; "note": DiffResult.notes tells why not. */
+  verdict: "refused" | "note";
+  /** The refusal's kind, when refused. */
+  refusal?: "unsafe-data" | "changed-interface";
+  /** The evidence in one line: "size 80 -> 88; member physin: offset 64 -> 72". */
+  summary: string;
+  /** Size in bytes in each build, when the subject has one. */
+  size?: { old?: number; new?: number };
+  /** The old and new spelling: a typedef's target, a variable's type, a function's prototype. */
+  old?: string;
+  new?: string;
+  members?: MemberChange[];
+  /** Enum constants whose value changed, as decimal text (a value may not fit a JSON number). */
+  constants?: Array<{ name: string; old: string; new: string }>;
+}
+
+/** What an object does with functions beyond calling them (src/diff/address-uses.ts). */
+export interface FunctionUses {
+  /** Functions whose address it takes (in data, or loaded in code other than for a call). */
+  addressTaken: string[];
+  /** Functions it exports (EXPORT_SYMBOL*). */
+  exported: string[];
+}
+
+/** How much of the debug information was compared (null: an object has none). */
+export interface DebugInfoStats {
+  types: number;
+  constants: number;
+  functions: number;
+  variables: number;
+}
+
 export interface DiffResult {
   verdict: Verdict;
   /** Every function of both objects that matters: changed, new, removed (unchanged are omitted). */
@@ -108,8 +175,21 @@ export interface DiffResult {
   refused: Refusal[];
   /** Things worth a look that do not block the patch (e.g. a static local assumed new). */
   warnings: string[];
-  /** Counts for the report. */
-  stats: { origFunctions: number; patchedFunctions: number; compared: number };
+  /** Differences that are safe, with the reason (an enum's count sentinel, a prototype whose
+   * every caller the patch replaces). */
+  notes: string[];
+  /** What the debug information shows changed: layouts, enum values, variable types, prototypes. */
+  layoutChanges: LayoutChange[];
+  /** Which functions each object takes the address of or exports: what a caller needs to
+   * decide `interfaceCallersPatched` across the units of a build. */
+  functionUses: { orig: FunctionUses; patched: FunctionUses };
+  /** Counts for the report; `debugInfo` is null when an object has no debug information. */
+  stats: {
+    origFunctions: number;
+    patchedFunctions: number;
+    compared: number;
+    debugInfo: DebugInfoStats | null;
+  };
 }
 
 export interface DiffOptions {
@@ -135,4 +215,13 @@ export interface DiffOptions {
    * `__LINE__` values the fix moved, whatever they are passed to (`hotpatch build` computes it).
    */
   sameWithOldLineNumbers?: ReadonlySet<string>;
+  /**
+   * Non-static functions whose prototype may change because the caller has checked, across
+   * every unit of the build, that every caller of each is rebuilt in this patch, that no unit
+   * takes its address and that none exports it. A changed prototype of one of these is a note;
+   * of any other non-static function it is a "changed-interface" refusal (callers outside the
+   * patch would call the new code with the old arguments). This unit's own evidence still
+   * wins: a function it takes the address of or exports is refused anyway.
+   */
+  interfaceCallersPatched?: ReadonlySet<string>;
 }

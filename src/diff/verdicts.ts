@@ -84,3 +84,51 @@ export function specialEntry(name: string, reason: string): Refusal {
 export function unsupported(name: string, reason: string): Refusal {
   return { kind: "unsupported", name, reason };
 }
+
+/** A struct, union or typedef whose layout changed (evidence from the debug information). */
+export function changedLayout(name: string, summary: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `the layout of ${name} changed (${summary}): the running kernel holds instances of it laid out the old way, and the patched code would read and write them with the new one`,
+    suggestion: `keep ${name} as it is; hold new fields in shadow variables (klp_shadow_get_or_alloc) and convert existing state from a pre_patch/post_patch callback`,
+  };
+}
+
+/** An enum whose existing constants changed value. */
+export function changedEnumValues(name: string, summary: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `constants of ${name} changed value (${summary}): values the running kernel has already stored (states, flag bits, array indices) would mean something else to the patched code`,
+    suggestion:
+      "keep every existing constant's value (add new constants after the last one, or give them explicit values), or convert stored values from a pre_patch callback",
+  };
+}
+
+/** A global or file-scope variable whose type changed. */
+export function changedVariableType(name: string, summary: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `the type of ${name} changed (${summary}): the running kernel's copy is laid out the old way, already initialised and in use`,
+    suggestion: shadowSuggestion,
+  };
+}
+
+/** A non-static function's prototype changed and callers outside the patch may call it. */
+export function changedPrototype(
+  name: string,
+  before: string,
+  after: string,
+  details: string,
+  why: string,
+): Refusal {
+  return {
+    kind: "changed-interface",
+    name,
+    reason: `the prototype of ${name} changed (${details}): \`${before}\` -> \`${after}\`; ${why}, and the livepatch would send their calls to the new code with the old arguments`,
+    suggestion:
+      "keep the old prototype and add a new function with the new one for the patched callers, or patch every caller in the same livepatch (every unit that calls it, none taking its address, none exporting it)",
+  };
+}

@@ -14,6 +14,30 @@ export interface CompiledFixture {
   objPath: string;
 }
 
+/**
+ * The code-generation flags of kbuild that shape what the differ sees (kernel code model,
+ * __fentry__ calls recorded in __mcount_loc, one section per function and object, no unwind
+ * tables), for the differ's fixtures. Add "-g" for debug information as the target's recipe
+ * has it (gcc 12's default DWARF 5, CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT).
+ */
+export const kernelCflags = [
+  "-O2",
+  "-mcmodel=kernel",
+  "-fno-pic",
+  "-mno-red-zone",
+  "-mfentry",
+  "-pg",
+  "-mrecord-mcount",
+  "-ffunction-sections",
+  "-fdata-sections",
+  "-fno-strict-aliasing",
+  "-fno-common",
+  "-fno-asynchronous-unwind-tables",
+  "-fno-stack-protector",
+  "-nostdinc",
+  "-c",
+];
+
 /** Compiles `source` (an absolute .c path) before the file's tests and cleans up after. */
 export function compiledFixture(source: string, prefix: string): CompiledFixture {
   const dir = scratchDir(prefix.replace(/-$/, ""));

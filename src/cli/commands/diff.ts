@@ -3,10 +3,10 @@
 // compilation unit, what a livepatch must include, and what cannot be live-patched.
 // Exit 0: patchable changes; 3: no change; 2: refused; 1: bad input.
 import type { Command } from "@commander-js/extra-typings";
-import { diffObjects, entrySizesFromEnv, sameWithOldLineNumbers } from "../../diff/index.ts";
+import { debugCatalogue, diffObjects, entrySizesFromEnv, sameWithOldLineNumbers } from "../../diff/index.ts";
 import { exitCodeOf, renderText, toJson } from "../../diff/report.ts";
 import { assertSameUnit } from "../../diff/same-unit.ts";
-import { type ElfObject, readElfFile } from "../../elf/index.ts";
+import { ElfError, type ElfObject, readElfFile } from "../../elf/index.ts";
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
 
@@ -25,6 +25,10 @@ export function registerDiff(program: Command): void {
     .option("--module", "the unit is linked into a loadable module, not vmlinux")
     .option("--source-function <name...>", "functions the fix touched (only used to explain 'inlines X')")
     .option(
+      "--callers-patched <function...>",
+      "non-static functions whose every caller this patch rebuilds (none takes its address or exports it): a changed prototype is then a note, not a refusal",
+    )
+    .option(
       "--old-line-numbers <object>",
       "the patched unit built again with the old line numbers (#line): functions unchanged there differ only by moved __LINE__s",
     )
@@ -36,6 +40,7 @@ export function registerDiff(program: Command): void {
         examples(
           "hotpatch diff orig/af_unix.o fixed/af_unix.o",
           "hotpatch diff --module --json orig.o fixed.o",
+          "hotpatch diff --callers-patched sock_check orig/af_inet.o fixed/af_inet.o",
           "hotpatch diff --old-line-numbers renumbered/xfs_alloc.o orig/xfs_alloc.o fixed/xfs_alloc.o",
         ),
     )
@@ -43,11 +48,14 @@ export function registerDiff(program: Command): void {
       const orig = readElfFile(origFile);
       const patched = readElfFile(patchedFile);
       assertSameUnit(orig, patched, origFile, patchedFile);
+      checkDebugInfo(orig, origFile);
+      checkDebugInfo(patched, patchedFile);
       const result = diffObjects(orig, patched, {
         ...sameLinesOption(orig, patched, options.oldLineNumbers),
         entrySizes: entrySizesFromEnv(process.env),
         objectKind: options.module ? "module" : "vmlinux",
         ...(options.sourceFunction ? { sourceFunctions: options.sourceFunction } : {}),
+        ...(options.callersPatched ? { interfaceCallersPatched: new Set(options.callersPatched) } : {}),
       });
       const json = toJson(result);
       emit(options, json, renderText);
@@ -60,6 +68,15 @@ export function registerDiff(program: Command): void {
       }
       process.exitCode = code;
     });
+}
+
+/** Reads an object's debug information now, so that malformed DWARF is reported with its file. */
+function checkDebugInfo(obj: ElfObject, file: string): void {
+  try {
+    debugCatalogue(obj);
+  } catch (error) {
+    throw error instanceof ElfError ? error.inFile(file) : error;
+  }
 }
 
 /** --old-line-numbers: the functions that differ only by moved line numbers. */

@@ -12,28 +12,11 @@ import { type DiffResult, diffObjects, sameWithOldLineNumbers } from "../../../s
 import { readElf } from "../../../src/elf/index.ts";
 import { withOldLineNumbers } from "../../../src/kernel/hunks.ts";
 import { fixFunctions } from "../../../src/klp/fix-functions.ts";
+import { kernelCflags } from "../../helpers/kernel-object.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 const fixtures = fileURLToPath(new URL("../../fixtures/diff", import.meta.url));
 const work = scratchDir("hotpatch-diff");
-
-const kernelFlags = [
-  "-O2",
-  "-mcmodel=kernel",
-  "-fno-pic",
-  "-mno-red-zone",
-  "-mfentry",
-  "-pg",
-  "-mrecord-mcount",
-  "-ffunction-sections",
-  "-fdata-sections",
-  "-fno-strict-aliasing",
-  "-fno-common",
-  "-fno-asynchronous-unwind-tables",
-  "-fno-stack-protector",
-  "-nostdinc",
-  "-c",
-];
 
 /** Both versions are compiled as `unit.c` so that __FILE__ is the same, as in a real rebuild. */
 async function compile(name: string, which: "orig" | "patched"): Promise<Uint8Array> {
@@ -45,7 +28,7 @@ async function compileFile(source: string, label: string): Promise<Uint8Array> {
   mkdirSync(dir, { recursive: true });
   copyFileSync(source, join(dir, "unit.c"));
   const out = join(work, `${label}.o`);
-  await execa("gcc", [...kernelFlags, "-I", fixtures, "unit.c", "-o", out], { cwd: dir });
+  await execa("gcc", [...kernelCflags, "-I", fixtures, "unit.c", "-o", out], { cwd: dir });
   return readFileSync(out);
 }
 
