@@ -7,8 +7,10 @@ import { registerDemo } from "./demo.ts";
 import { registerDiff } from "./diff.ts";
 import { registerElf } from "./elf.ts";
 import { registerInstall, registerUninstall } from "./install.ts";
+import { registerLab } from "./lab.ts";
 import { registerList } from "./list.ts";
 import { registerLoad } from "./load.ts";
+import { registerPackage } from "./package.ts";
 import { registerStatus } from "./status.ts";
 import { registerTarget } from "./target.ts";
 import { registerUnload } from "./unload.ts";
@@ -22,11 +24,13 @@ export const commands: Array<(program: Command) => void> = [
   registerDemo,
   registerDiff,
   registerVm,
+  registerLab,
   registerLoad,
   registerUnload,
   registerList,
   registerStatus,
   registerInstall,
   registerUninstall,
+  registerPackage,
   registerElf,
 ];
