@@ -31,6 +31,9 @@ export function makeProgram(description: string, commands: readonly RegisterComm
     .name("hotpatch")
     .description(description)
     .version(VERSION)
+    // The program's own options (-V/--version) only before the command, so a command may have
+    // a --version of its own (`hotpatch package --version 2`).
+    .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     // Usage errors read like every other error: `hotpatch: <sentence>` (subcommands inherit this).
     .configureOutput({
