@@ -27,8 +27,23 @@ export interface GuestBoot {
 
 export type GuestState = "running" | "off" | "stopped";
 
-/** The kernel's last words before QEMU exits: a reboot or a power-off of the guest. */
-const RESTARTING = "reboot: Restarting system";
+/** The kernel's last words before QEMU exits, and what they mean for the lab. */
+const LAST_WORDS: ReadonlyArray<readonly [string, "reboot" | "panic" | "power-off"]> = [
+  ["reboot: Restarting system", "reboot"],
+  ["Kernel panic - not syncing", "panic"],
+  ["reboot: Power down", "power-off"],
+];
+
+/** Why the guest's QEMU exited, from the last of those words on its console. */
+export function exitReason(consoleTail: string): "reboot" | "panic" | "power-off" | "unknown" {
+  let found: "reboot" | "panic" | "power-off" | "unknown" = "unknown";
+  let at = -1;
+  for (const [words, reason] of LAST_WORDS) {
+    const index = consoleTail.lastIndexOf(words);
+    if (index > at) [found, at] = [reason, index];
+  }
+  return found;
+}
 
 export class LabGuest {
   readonly overlay: string;
@@ -83,6 +98,10 @@ export class LabGuest {
     checkCmdlineWords(words);
     return [
       "console=ttyS0",
+      // An emulated guest on a busy host can fail the kernel's IO-APIC timer check and panic.
+      "no_timer_check",
+      // A panicked guest reboots (and the lab boots it again), as a server with kernel.panic set.
+      "panic=10",
       `systemd.hostname=${this.name}`,
       `${KEY_PARAMETER}=${this.boot.key.publicBase64}`,
       ...words,
@@ -138,10 +157,12 @@ export class LabGuest {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.qemu = undefined;
     if (this.state === "stopped") return;
-    if (code === 0 && lastConsoleText(this.consoleLog).includes(RESTARTING)) {
-      note(
-        `lab: ${this.name} rebooted; booting it again (${this.bootWords().join(" ") || "no extra kernel words"})`,
-      );
+    const reason = code === 0 ? exitReason(lastConsoleText(this.consoleLog)) : "unknown";
+    if (reason === "reboot" || reason === "panic") {
+      const words = this.bootWords().join(" ") || "no extra kernel words";
+      if (reason === "panic")
+        warn(`lab: ${this.name}'s kernel panicked (see ${this.consoleLog}); booting it again (${words})`);
+      else note(`lab: ${this.name} rebooted; booting it again (${words})`);
       this.start();
       return;
     }

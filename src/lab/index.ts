@@ -2,4 +2,4 @@
 // The lab: real Debian 12 guests of a target kernel, for rehearsing packages and rollouts.
 export { ensureLabImage, type LabImage } from "./image.ts";
 export { INVENTORY_GROUP } from "./inventory.ts";
-export { Lab, type LabHost, type LabInfo, type LabOptions, MAX_HOSTS } from "./lab.ts";
+export { checkLabOptions, Lab, type LabHost, type LabInfo, type LabOptions, MAX_HOSTS } from "./lab.ts";

@@ -81,7 +81,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function checkOptions(options: LabOptions): { inventory?: string } {
+/** Refuses bad options in one sentence, before anything starts; returns the inventory's absolute path. */
+export function checkLabOptions(options: Pick<LabOptions, "hosts" | "inventory" | "append">): {
+  inventory?: string;
+} {
   if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > MAX_HOSTS)
     throw new UserError(`--hosts takes a whole number from 1 to ${MAX_HOSTS}, not '${options.hosts}'.`);
   checkCmdlineWords(options.append ?? []);
@@ -111,7 +114,7 @@ export class Lab {
 
   /** Boots the lab and returns once every guest answers on SSH and the inventory is written. */
   static async start(options: LabOptions): Promise<Lab> {
-    const checked = checkOptions(options);
+    const checked = checkLabOptions(options);
     const { paths, manifest } = options;
     const image = await ensureLabImage(manifest);
     const initramfs = await ensureInitramfs(

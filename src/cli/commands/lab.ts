@@ -6,7 +6,7 @@ import { type Command, InvalidArgumentError } from "@commander-js/extra-typings"
 import { readManifest } from "../../kernel/debian-manifest.ts";
 import { loadPreparedTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
-import { Lab, type LabInfo } from "../../lab/index.ts";
+import { checkLabOptions, Lab, type LabInfo } from "../../lab/index.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { examples } from "../help.ts";
 import { emit } from "../output.ts";
@@ -69,6 +69,7 @@ ${examples(
 )}`,
     )
     .action(async (opts) => {
+      checkLabOptions({ hosts: opts.hosts, inventory: opts.inventory, append: opts.append });
       const id = parseTargetName(opts.target);
       const paths = loadPreparedTarget(id);
       const manifest = readManifest(paths.manifest);
