@@ -20,7 +20,7 @@ import { makeOwnedDir } from "../vm/run-dir.ts";
 import { aptSources, buildDebianRoot, GUEST_PACKAGES, mmdebstrapArgs } from "./debian-root.ts";
 
 /** Bump when the image's recipe changes in a way its hashed inputs do not show. */
-const RECIPE_VERSION = "1";
+const RECIPE_VERSION = "2";
 /** The guest's filesystem size (a sparse file: only what is written takes space). */
 const IMAGE_SIZE = "4G";
 

@@ -39,7 +39,6 @@ const debianPackageOf: Record<string, string> = {
   "qemu-img": "qemu-utils",
   "ssh-keygen": "openssh-client",
   unshare: "util-linux",
-  systemctl: "systemd",
 };
 
 function tailOf(text: string, lines = 20): string[] {
