@@ -2,25 +2,15 @@
 // `hotpatch lab --target T --hosts N [--inventory FILE]`: boots a lab of real Debian 12 guests
 // of the target (src/lab), prints how to reach them once they all answer, and runs until
 // Ctrl-C or SIGTERM, which stop every guest and remove what the lab made.
-import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { readManifest } from "../../kernel/debian-manifest.ts";
 import { loadPreparedTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { checkLabOptions, Lab, type LabInfo } from "../../lab/index.ts";
 import { formatSeconds } from "../../util/progress.ts";
 import { examples } from "../help.ts";
+import { collect, positiveInteger } from "../options.ts";
 import { emit } from "../output.ts";
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0)
-    throw new InvalidArgumentError("expected a positive whole number.");
-  return parsed;
-}
 
 function render(lab: LabInfo): string {
   const quoteWord = (w: string) => (/^[A-Za-z0-9_./:=@+-]+$/.test(w) ? w : `'${w}'`);
