@@ -8,7 +8,9 @@
 // Tools that fork (dpkg-deb runs tar, make runs gcc) are started in their own process group
 // (`detached`) and registered with `group: true`: the whole group is killed, not just its
 // leader. A SIGKILLed hotpatch runs no handlers; QEMU is started under
-// `setpriv --pdeathsig KILL` for that case (src/vm/qemu.ts).
+// `setpriv --pdeathsig KILL` for that case (src/vm/qemu.ts). Clean-ups that belong to no single
+// child (a lab's directory and inventory) are registered with guardCleanUp and run after every
+// child is gone.
 import type { ChildProcess } from "node:child_process";
 import { isLive, isPidAlive, listProcesses } from "./processes.ts";
 
