@@ -9,11 +9,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readFixes } from "../src/build/fixes.ts";
+import { prepareUnits } from "../src/build/inputs.ts";
 import { diffObjects, diffViews, entrySizesFromEnv, fromElf } from "../src/diff/index.ts";
 import { readDwarf } from "../src/elf/dwarf/index.ts";
 import { type ElfObject, readElf } from "../src/elf/index.ts";
-import { readFixes } from "../src/build/fixes.ts";
-import { prepareUnits } from "../src/build/inputs.ts";
 import { compilePristine } from "../src/kernel/compile.ts";
 import { prepareTarget } from "../src/kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../src/kernel/target-layout.ts";
@@ -124,7 +124,7 @@ if (!process.argv.includes("--no-target")) {
   const big = ["kernel/sched/core.o", "net/ipv4/tcp.o", "net/unix/af_unix.o", "fs/dcache.o"];
   const files: string[] = [];
   for (const object of big) files.push((await compilePristine(paths, object)).objectPath);
-  big.forEach((object, i) => readerFigures(files[i] as string, object));
+  for (const [i, object] of big.entries()) readerFigures(files[i] as string, object);
   for (const [i, object] of big.entries()) {
     const bytes = readFileSync(files[i] as string);
     console.log(

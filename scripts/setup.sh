@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(
   qemu-system-x86 busybox-static cpio kmod gcc make bc bison flex libelf-dev libssl-dev
   dwarves binutils patch xz-utils zstd rsync dpkg-dev ca-certificates python3 file
+  # delivery: hotpatch lab (guest images, disks, SSH), packages (lintian), rollout (ansible)
+  mmdebstrap qemu-utils e2fsprogs openssh-client ansible lintian
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,7 +8,9 @@
 // Tools that fork (dpkg-deb runs tar, make runs gcc) are started in their own process group
 // (`detached`) and registered with `group: true`: the whole group is killed, not just its
 // leader. A SIGKILLed hotpatch runs no handlers; QEMU is started under
-// `setpriv --pdeathsig KILL` for that case (src/vm/qemu.ts).
+// `setpriv --pdeathsig KILL` for that case (src/vm/qemu.ts). Clean-ups that belong to no single
+// child (a lab's directory and inventory) are registered with guardCleanUp and run after every
+// child is gone.
 import type { ChildProcess } from "node:child_process";
 import { isLive, isPidAlive, listProcesses } from "./processes.ts";
 
@@ -23,6 +25,8 @@ export interface GuardOptions {
 type Guardable = Pick<ChildProcess, "pid" | "exitCode" | "signalCode" | "kill">;
 
 const live = new Map<Guardable, GuardOptions>();
+/** Clean-ups that belong to no single child (e.g. a lab's directory): run after every child is gone. */
+const cleanUps = new Set<() => void>();
 // SIGQUIT too: the tools run in their own process groups, so the terminal's Ctrl-\ reaches
 // only hotpatch.
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -78,17 +82,21 @@ function waitUntilGone(entries: Array<[Guardable, GuardOptions]>): void {
 
 function killAll(): void {
   const entries = [...live];
+  const extra = [...cleanUps];
   live.clear();
+  cleanUps.clear();
   for (const [child, options] of entries) killChild(child, options);
   waitUntilGone(entries);
-  for (const [, options] of entries) {
+  for (const cleanUp of [...entries.map(([, options]) => options.cleanUp), ...extra]) {
     try {
-      options.cleanUp?.();
+      cleanUp?.();
     } catch {
       // best effort: we are dying
     }
   }
 }
+
+const guarding = (): boolean => live.size > 0 || cleanUps.size > 0;
 
 function onSignal(signal: HandledSignal): void {
   killAll();
@@ -120,20 +128,34 @@ export function startGuarded<T extends Guardable>(
   start: () => T,
   options: GuardOptions = {},
 ): { child: T; unguard: () => void } {
-  if (live.size === 0) install();
+  if (!guarding()) install();
   let child: T;
   try {
     child = start();
   } catch (error) {
-    if (live.size === 0) uninstall();
+    if (!guarding()) uninstall();
     throw error;
   }
   live.set(child, options);
   const unguard = () => {
     if (!live.delete(child)) return;
-    if (live.size === 0) uninstall();
+    if (!guarding()) uninstall();
   };
   return { child, unguard };
+}
+
+/**
+ * Registers a synchronous clean-up that runs if hotpatch dies of a signal or exits while it is
+ * registered, after every guarded child has been killed (so nothing still uses what it
+ * removes). Returns the function that unregisters it.
+ */
+export function guardCleanUp(cleanUp: () => void): () => void {
+  if (!guarding()) install();
+  cleanUps.add(cleanUp);
+  return () => {
+    if (!cleanUps.delete(cleanUp)) return;
+    if (!guarding()) uninstall();
+  };
 }
 
 /** How many children this process is guarding (for tests). */

@@ -34,6 +34,11 @@ const debianPackageOf: Record<string, string> = {
   xz: "xz-utils",
   insmod: "kmod",
   modinfo: "kmod",
+  mmdebstrap: "mmdebstrap",
+  mke2fs: "e2fsprogs",
+  "qemu-img": "qemu-utils",
+  "ssh-keygen": "openssh-client",
+  unshare: "util-linux",
 };
 
 function tailOf(text: string, lines = 20): string[] {

@@ -2,6 +2,7 @@
 // Builds the VM's initramfs: a static busybox, the target's own virtio/9p/overlay modules and
 // /init (src/vm/init-script.ts). Cached per kernel release and content hash, written atomically,
 // so a second run reuses it and a killed build never leaves a half-written archive in use.
+// Other guests (the lab's, src/lab) pass their own modules and /init as an InitramfsKind.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -10,7 +11,7 @@ import { writeFileAtomic } from "../util/atomic.ts";
 import { cacheRoot } from "../util/cache.ts";
 import { buildCpio, type CpioEntry } from "./cpio.ts";
 import { initScript } from "./init-script.ts";
-import { collectGuestModules } from "./kernel-modules.ts";
+import { collectGuestModules, REQUIRED_GUEST_MODULES } from "./kernel-modules.ts";
 
 /** Bump when the archive's layout changes in a way the hashed inputs do not show. */
 const FORMAT_VERSION = "1";
@@ -50,28 +51,48 @@ export interface InitramfsInputs {
   modulesDir: string;
 }
 
+/** What goes into one kind of initramfs besides busybox: the target's modules and /init. */
+export interface InitramfsKind {
+  /** Names the cached archive (`<name>-<hash>.cpio`); older archives of the same name are pruned. */
+  name: string;
+  /** Modules wanted (their dependencies are added, built-in ones skipped). */
+  modules: readonly string[];
+  /** The /init script, given the modules in load order. */
+  init: (moduleNames: readonly string[]) => string;
+}
+
+/** The initramfs of `hotpatch vm`: the host's root over 9p under a tmpfs overlay. */
+export const VM_INITRAMFS: InitramfsKind = {
+  name: "initramfs",
+  modules: REQUIRED_GUEST_MODULES,
+  init: initScript,
+};
+
 export interface Initramfs {
   path: string;
   /** True when this call built it (false: taken from the cache). */
   built: boolean;
 }
 
-function cachePathFor(release: string, hash: string): string {
-  return join(cacheRoot(), "vm", release, `initramfs-${hash}.cpio`);
+function cachePathFor(release: string, kind: string, hash: string): string {
+  return join(cacheRoot(), "vm", release, `${kind}-${hash}.cpio`);
 }
 
 /** Returns the cached initramfs for these inputs, building it first if needed. */
-export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramfs> {
+export async function ensureInitramfs(
+  inputs: InitramfsInputs,
+  kind: InitramfsKind = VM_INITRAMFS,
+): Promise<Initramfs> {
   const busybox = findStaticBusybox();
-  const modules = await collectGuestModules(inputs.modulesDir);
-  const init = initScript(modules.map((m) => m.name));
+  const modules = await collectGuestModules(inputs.modulesDir, kind.modules);
+  const init = kind.init(modules.map((m) => m.name));
 
   const hash = createHash("sha256");
   hash.update(`format ${FORMAT_VERSION}\0release ${inputs.release}\0`);
   hash.update(init);
   hash.update(busybox.bytes);
   for (const module of modules) hash.update(`\0${module.name}\0`).update(module.bytes);
-  const path = cachePathFor(inputs.release, hash.digest("hex").slice(0, 16));
+  const path = cachePathFor(inputs.release, kind.name, hash.digest("hex").slice(0, 16));
   if (existsSync(path)) return { path, built: false };
 
   const entries: CpioEntry[] = [
@@ -88,15 +109,16 @@ export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramf
   ];
   // Same inputs give the same bytes, so two concurrent builders race harmlessly.
   writeFileAtomic(path, buildCpio(entries));
-  pruneOthers(path);
+  pruneOthers(path, kind.name);
   return { path, built: true };
 }
 
-/** Older initramfs versions of the same release are dead weight once a new one exists. */
-function pruneOthers(current: string): void {
+/** Older versions of the same kind of initramfs for the release are dead weight once a new one exists. */
+function pruneOthers(current: string, kind: string): void {
   const dir = dirname(current);
+  const sameKind = new RegExp(`^${kind}-[0-9a-f]{16}\\.cpio$`);
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (path !== current && /^initramfs-[0-9a-f]{16}\.cpio$/.test(name)) rmSync(path, { force: true });
+    if (path !== current && sameKind.test(name)) rmSync(path, { force: true });
   }
 }

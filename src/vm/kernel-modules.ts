@@ -147,7 +147,7 @@ export async function collectGuestModules(
     const path = moduleFile(tree, name);
     if (!path) {
       throw new UserError(
-        `The target kernel has neither a built-in nor a module '${name}' in ${modulesDir}, which the VM needs to reach the host's files.`,
+        `The target kernel has neither a built-in nor a module '${name}' in ${modulesDir}, which the guest's initramfs needs.`,
       );
     }
     const bytes = await readModuleFile(path);

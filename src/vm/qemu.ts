@@ -18,15 +18,20 @@ export interface QemuLaunch {
   extraCmdline?: readonly string[];
 }
 
-/** Kernel command line: console on ttyS0, and any panic (oopses included) ends the VM at once. */
-export function kernelCmdline(extra: readonly string[] = []): string {
-  for (const word of extra) {
+/** Refuses a kernel command-line word the guest could not receive as one word. */
+export function checkCmdlineWords(words: readonly string[]): void {
+  for (const word of words) {
     if (!word || /[\s"]/.test(word)) {
       throw new UserError(
         `The kernel command-line word ${JSON.stringify(word)} must be non-empty, without spaces or quotes.`,
       );
     }
   }
+}
+
+/** Kernel command line: console on ttyS0, and any panic (oopses included) ends the VM at once. */
+export function kernelCmdline(extra: readonly string[] = []): string {
+  checkCmdlineWords(extra);
   return ["console=ttyS0", "panic=-1", "oops=panic", ...extra].join(" ");
 }
 

@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // A VM run's scratch directory (the share the guest reads its command from, the output
-// socket). Each is named after the hotpatch process that owns it: a SIGKILLed hotpatch runs no
-// clean-up (its QEMU dies of the parent-death signal), so the next run removes what it left.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+// socket), and the same for other guests' working directories (a lab's disks and keys). Each
+// is named after the hotpatch process that owns it: a SIGKILLed hotpatch runs no clean-up (its
+// QEMU dies of the parent-death signal), so the next run removes what it left.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isPidAlive } from "../util/processes.ts";
 
 const PREFIX = "hotpatch-vm-";
-const OWNED = new RegExp(`^${PREFIX}(\\d+)-`);
 
 /** A new run directory, after removing those of hotpatch processes that are gone. */
 export function makeRunDir(): string {
-  for (const name of readdirSync(tmpdir())) {
-    const owner = OWNED.exec(name)?.[1];
-    if (owner !== undefined && !isPidAlive(Number(owner))) removeQuietly(join(tmpdir(), name));
+  return makeOwnedDir(tmpdir(), PREFIX);
+}
+
+/**
+ * A new directory `<parent>/<prefix><pid>-XXXXXX` owned by this process, after removing the
+ * directories with the same prefix whose owner process is gone.
+ */
+export function makeOwnedDir(parent: string, prefix: string): string {
+  mkdirSync(parent, { recursive: true });
+  const owned = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\d+)-`);
+  for (const name of readdirSync(parent)) {
+    const owner = owned.exec(name)?.[1];
+    if (owner !== undefined && !isPidAlive(Number(owner))) removeQuietly(join(parent, name));
   }
-  return mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  return mkdtempSync(join(parent, `${prefix}${process.pid}-`));
 }
 
 /** Tidying up is best effort: another user's leftover in a sticky /tmp is not ours to remove. */

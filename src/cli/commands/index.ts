@@ -1,32 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Every command, in the order --help lists them. Each file registers one command (or one
-// command group) on the program and does only parsing and printing.
-import type { Command } from "@commander-js/extra-typings";
+// command group) on the program and does only parsing and printing. The runtime's commands
+// are the ones the server package holds (src/cli/runtime-commands.ts).
+import type { RegisterCommand } from "../program.ts";
+import { runtimeCommands } from "../runtime-commands.ts";
 import { registerBuild } from "./build.ts";
 import { registerDemo } from "./demo.ts";
 import { registerDiff } from "./diff.ts";
 import { registerElf } from "./elf.ts";
-import { registerInstall, registerUninstall } from "./install.ts";
-import { registerList } from "./list.ts";
-import { registerLoad } from "./load.ts";
-import { registerStatus } from "./status.ts";
+import { registerLab } from "./lab.ts";
+import { registerPackage } from "./package.ts";
 import { registerTarget } from "./target.ts";
-import { registerUnload } from "./unload.ts";
 import { registerVerify } from "./verify.ts";
 import { registerVm } from "./vm.ts";
 
-export const commands: Array<(program: Command) => void> = [
+export const commands: readonly RegisterCommand[] = [
   registerTarget,
   registerBuild,
   registerVerify,
   registerDemo,
   registerDiff,
   registerVm,
-  registerLoad,
-  registerUnload,
-  registerList,
-  registerStatus,
-  registerInstall,
-  registerUninstall,
+  registerLab,
+  ...runtimeCommands,
+  registerPackage,
   registerElf,
 ];

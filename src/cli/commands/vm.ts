@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch vm --target T [--module M.ko ...] -- CMD ARGS...`: parsing and printing only; the
 // VM itself is src/vm. The command's output streams to stdout and hotpatch exits with its status.
-import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { loadPreparedTarget } from "../../kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { runInTargetVm } from "../../kernel/target-vm.ts";
 import { formatSeconds, note } from "../../util/progress.ts";
 import { examples } from "../help.ts";
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function seconds(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0)
-    throw new InvalidArgumentError("expected a positive number of seconds.");
-  return parsed;
-}
+import { collect, positiveSeconds } from "../options.ts";
 
 export function registerVm(program: Command): void {
   program
@@ -28,7 +18,7 @@ export function registerVm(program: Command): void {
     .argument("<command...>", "the command and its arguments (put them after --)")
     .option("--target <name>", "the prepared target kernel to boot", DEFAULT_TARGET)
     .option("--module <ko>", "load this module (insmod) before the command; repeatable", collect)
-    .option("--timeout <seconds>", "kill the VM and fail after this many seconds", seconds, 300)
+    .option("--timeout <seconds>", "kill the VM and fail after this many seconds", positiveSeconds, 300)
     .option("--writable <dir>", "mount this host directory read-write at the same path in the guest")
     .option("--append <word>", "add a word to the kernel command line; repeatable", collect)
     .option("--kaslr", "boot through the compressed image (randomized kernel address, ~3 s slower)")

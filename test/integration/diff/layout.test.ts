@@ -10,10 +10,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type DiffOptions, type DiffResult, diffObjects } from "../../../src/diff/index.ts";
-import { readElf } from "../../../src/elf/index.ts";
 import { readFixes } from "../../../src/build/fixes.ts";
 import { prepareUnits } from "../../../src/build/inputs.ts";
+import { type DiffOptions, type DiffResult, diffObjects } from "../../../src/diff/index.ts";
+import { readElf } from "../../../src/elf/index.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
 const fixes = fileURLToPath(new URL("./fixes", import.meta.url));

@@ -55,3 +55,20 @@ test("a group with no process is dead; this test's own group is alive", () => {
   const ownGroup = Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[2]);
   assert.ok(groupHasLiveMembers(ownGroup));
 });
+
+for (const mode of ["guarded", "unguard"] as const) {
+  test(`a clean-up registered with guardCleanUp ${mode === "guarded" ? "runs" : "no longer runs once unregistered"} when hotpatch gets SIGTERM`, async () => {
+    const dir = scratchDir("hotpatch-guard");
+    const marker = join(dir, "marker");
+    const ready = join(dir, "ready");
+    const script = new URL("./guard-cleanup.ts", import.meta.url).pathname;
+    const child = spawn(process.execPath, ["--import", "tsx", script, marker, ready, mode], {
+      stdio: "ignore",
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_c, s) => resolve(s)));
+    await waitForFile(ready);
+    child.kill("SIGTERM");
+    assert.equal(await exited, "SIGTERM", "it dies of the signal");
+    assert.equal(existsSync(marker), mode === "guarded");
+  });
+}

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { test } from "node:test";
-import { makeRunDir } from "../../../src/vm/run-dir.ts";
+import { makeOwnedDir, makeRunDir } from "../../../src/vm/run-dir.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 test("a new run directory carries this process's pid; those of dead processes are removed", () => {
@@ -27,4 +27,14 @@ test("a new run directory carries this process's pid; those of dead processes ar
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
   }
+});
+
+test("makeOwnedDir does the same for another folder and prefix (a lab's directory, an image build)", () => {
+  const parent = join(scratchDir("owned-dir"), "labs");
+  mkdirSync(join(parent, ".build-999999999-abc"), { recursive: true });
+  mkdirSync(join(parent, ".buildX999999999-abc"), { recursive: true }); // the prefix is literal
+  const made = makeOwnedDir(parent, ".build-");
+  assert.match(basename(made), new RegExp(`^\\.build-${process.pid}-`));
+  assert.equal(existsSync(join(parent, ".build-999999999-abc")), false);
+  assert.ok(existsSync(join(parent, ".buildX999999999-abc")));
 });
