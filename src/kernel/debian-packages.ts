@@ -150,6 +150,39 @@ async function findAll(release: string): Promise<KernelPackageSet | string> {
   return { release, version, series, image, headers, headersCommon, kbuild, source };
 }
 
+/** Refreshes apt's package lists (apt-get update), a network failure told in one sentence. */
+async function refreshAptLists(missing: string, logFile: string): Promise<void> {
+  note(`  ${missing} is not in apt's package lists: running apt-get update`);
+  await run("apt-get", ["update"], {
+    logFile,
+    what: "apt-get update (refreshing Debian's package lists)",
+  }).catch((error: unknown) => {
+    throw explainAptFailure(error, "apt-get update");
+  });
+}
+
+/**
+ * One package of exactly `version` (e.g. linux-source-6.1=6.1.187-1), refreshing apt's lists
+ * once when they lack it; a package still missing afterwards is the user's error.
+ */
+export async function findPackage(name: string, version: string, logFile: string): Promise<DebianPackage> {
+  const spec = `${name}=${version}`;
+  const lookUp = async () => {
+    const stanza = (await showPackages([spec])).get(name);
+    return stanza?.get("Version") === version ? toPackage(stanza) : undefined;
+  };
+  let found = await lookUp();
+  if (!found) {
+    await refreshAptLists(spec, logFile);
+    found = await lookUp();
+  }
+  if (!found)
+    throw new UserError(
+      `apt knows no package ${spec} (see 'apt-cache policy ${name}' for the versions it knows).`,
+    );
+  return found;
+}
+
 /**
  * Finds the packages of kernel `release`. apt's lists are refreshed (apt-get update) only when
  * a package is missing from them; a package still missing afterwards is the user's error.
@@ -164,13 +197,7 @@ export async function findKernelPackages(release: string, logFile: string): Prom
   }
   let found = await findAll(release);
   if (typeof found === "string") {
-    note(`  ${found} is not in apt's package lists: running apt-get update`);
-    await run("apt-get", ["update"], {
-      logFile,
-      what: "apt-get update (refreshing Debian's package lists)",
-    }).catch((error: unknown) => {
-      throw explainAptFailure(error, "apt-get update");
-    });
+    await refreshAptLists(found, logFile);
     found = await findAll(release);
   }
   if (typeof found === "string") {

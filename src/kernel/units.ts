@@ -136,6 +136,9 @@ function stateIn(
   return result;
 }
 
+/** The architecture directory of the targets (x86_64 kernels); arch/<other>/ is never built. */
+const TARGET_ARCH_DIR = "arch/x86";
+
 /** Whether the directory is descended into, and as what (the chain of parents' Makefiles). */
 function dirState(
   tree: string,
@@ -144,10 +147,21 @@ function dirState(
   memo: Map<string, Assignment[]>,
 ): ConfigState {
   const parent = dirname(dir);
-  if (parent === "." || dir === "arch/x86") return "y";
+  if (parent === "." || dir === TARGET_ARCH_DIR) return "y";
+  if (parent === "arch") return "n"; // another architecture's code
   const own = stateIn(tree, parent, `${basename(dir)}/`, config, memo, new Set());
-  const here = own ?? (parent === "arch/x86" || parent === "arch" ? "y" : "unknown");
+  const here = own ?? (parent === TARGET_ARCH_DIR ? "y" : "unknown");
   return minState(here, dirState(tree, parent, config, memo));
+}
+
+/** Whether kbuild descends into `dir` (e.g. drivers/net/wireless/ath) in this configuration. */
+export function directoryConfigState(
+  tree: string,
+  dir: string,
+  config: Map<string, string>,
+  memo = new Map<string, Assignment[]>(),
+): ConfigState {
+  return dir === "." || dir === "" ? "y" : dirState(tree, dir, config, memo);
 }
 
 /** Whether `object` (e.g. net/unix/af_unix.o) is built in this configuration: y, m, n or unknown. */
