@@ -11,9 +11,11 @@
 // What remains is compiled. More units than the budget (`--max-units`) is a refusal; a few of
 // them are compiled anyway, so their objects can give the real verdict (a struct layout
 // change is refused as such, not as "too many units").
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { lstatSync, readFileSync, type Stats } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { expansionChanges } from "../kernel/expansion-probe.ts";
-import { refreshScratchView, type TouchedFile } from "../kernel/fix.ts";
+import { refreshScratchView, type TouchedFile, touchedFiles } from "../kernel/fix.ts";
 import { headerChange } from "../kernel/header-scope.ts";
 import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
 import { headerUsers, type IncludeIndex } from "../kernel/includes.ts";
@@ -174,6 +176,34 @@ async function probeExpansions(ctx: HeaderPlanContext, header: string, built: Un
 }
 
 /**
+ * Fixed-side preprocessing results of this process, by what they depend on: a unit reached by
+ * several changed headers (an update changes dozens) is preprocessed once, not once per
+ * header, and a later triage round reuses it when the files it reads are the same.
+ */
+const fixedHashes = new Map<string, string | undefined>();
+
+/**
+ * What a unit's fixed preprocessing reads that can differ from the tree: the view's copies of
+ * the files it read (a file the fixes touch is a real file there, every other one a link into
+ * the tree) and the files the fixes create.
+ */
+function fixedInputsKey(ctx: HeaderPlanContext, unit: PreprocessedUnit, created: string[]): string {
+  const hash = createHash("sha256").update(`${ctx.paths.tree}\0${JSON.stringify(unit.command)}`);
+  for (const file of [...unit.reads.filter((r) => !isAbsolute(r)), ...created]) {
+    const path = join(ctx.viewDir, file);
+    let stat: Stats | undefined;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      hash.update(`\0${file}\0missing`);
+      continue;
+    }
+    if (stat.isFile()) hash.update(`\0${file}\0`).update(readFileSync(path));
+  }
+  return hash.digest("hex");
+}
+
+/**
  * The candidates whose preprocessed text the fix changes. A unit the preprocessor fails on is
  * kept (its compile will tell); one that does not read the header at all is dropped.
  */
@@ -195,14 +225,22 @@ async function changedByPreprocessor(
   pristineProgress.end();
   refreshScratchView(ctx.viewDir); // headers kbuild generated beside sources meanwhile
   const fixedProgress = counter(`preprocessing the units including ${header} (fixed)`, candidates.length);
+  const created = touchedFiles(ctx.fixText)
+    .filter((t) => t.created)
+    .map((t) => t.path);
   let done = 0;
   const keep = await mapPool(candidates, ctx.options.jobs, async (_u, i) => {
     const unit: PreprocessedUnit | undefined = pristine.get(objects[i] as string);
     let changed = true;
     if (unit && !unit.reads.includes(header)) changed = false;
     else if (unit) {
-      const out = join(ctx.options.workDir, "preprocessed", `${i}.i`);
-      const hash = await preprocessedHashInView(ctx.viewDir, unit, out, ctx.options.logFile);
+      const key = fixedInputsKey(ctx, unit, created);
+      let hash = fixedHashes.get(key);
+      if (!fixedHashes.has(key)) {
+        const out = join(ctx.options.workDir, "preprocessed", `${i}.i`);
+        hash = await preprocessedHashInView(ctx.viewDir, unit, out, ctx.options.logFile);
+        fixedHashes.set(key, hash);
+      }
       changed = hash === undefined || hash !== unit.sha256;
     }
     fixedProgress.tick(++done);

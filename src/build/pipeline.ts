@@ -17,7 +17,7 @@ import { packageModule, type SignOptions } from "../klp/package.ts";
 import type { IncludedFunction, KernelTarget } from "../klp/types.ts";
 import type { Fix } from "./fixes.ts";
 import { fixOutcomes } from "./outcomes.ts";
-import { type Settled, settle } from "./triage.ts";
+import { type BuildStats, type Settled, settle } from "./triage.ts";
 import { type BuildRefusalItem, BuildRefusedError, type FixOutcome } from "./verdicts.ts";
 
 export interface BuildRequest {
@@ -55,6 +55,8 @@ export interface BuildReport {
   warnings: string[];
   signed: boolean;
   steps: Array<{ name: string; ms: number }>;
+  /** Triage rounds, distinct units compiled, fixed compiles run. */
+  stats: BuildStats;
 }
 
 /** Runs each step under `req.step` (progress and duration) and records how long it took. */
@@ -132,6 +134,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       warnings: assembly.warnings,
       signed: packaged.signed,
       steps,
+      stats: settled.stats,
     };
   } finally {
     if (!process.env.HOTPATCH_KEEP_WORK) rmSync(workDir, { recursive: true, force: true });

@@ -48,6 +48,16 @@ export interface Settled {
   leftOut: Map<string, LeftOut>;
   /** The fixes' functions read from their hunks (to explain changes and attribute them). */
   sourceFunctions: Map<string, string[]>;
+  /** What the rounds cost: how many, distinct units compiled, fixed compiles run. */
+  stats: BuildStats;
+}
+
+export interface BuildStats {
+  rounds: number;
+  /** Distinct units compiled (pristine from the cache or by make, and with the fixes). */
+  units: number;
+  /** Compiles of fixed sources, all rounds (a unit whose inputs did not change is reused). */
+  fixedCompiles: number;
 }
 
 interface Round {
@@ -63,7 +73,13 @@ interface Round {
 /** Fixed objects already compiled in this build, shared by every round (content key -> path). */
 const reuseKey = Symbol("reuse");
 const symversKey = Symbol("symvers");
-type RequestState = TriageRequest & { [reuseKey]: Map<string, string>; [symversKey]: Symvers };
+const unitsKey = Symbol("units");
+type RequestState = TriageRequest & {
+  [reuseKey]: Map<string, string>;
+  [symversKey]: Symvers;
+  /** Every unit compiled in any round. */
+  [unitsKey]: Set<string>;
+};
 
 /** `source:line` of a symbol, from the fixed view when it still exists, else the pristine tree. */
 function whereDefined(viewDir: string, tree: string, source: string, symbol: string): string | undefined {
@@ -99,11 +115,15 @@ async function runRound(
     jobs: req.jobs,
     excluded: new Map([...leftOut].map(([name, l]) => [name, l.reasons.join("; ")])),
     strictApply: single,
-    stopOnRefusal: single, // one refused file decides a single fix's verdict
+    // A refused file decides a single fix's verdict; in a series its fixes are left out
+    // before anything is compiled (file refusals need no object), and the next round builds
+    // the rest.
+    stopOnRefusal: true,
     reuse: req[reuseKey],
     objectsDir: req.workDir,
   });
   const { view } = inputs;
+  for (const u of inputs.units) req[unitsKey].add(u.object);
   const round: Round = {
     view,
     dir,
@@ -172,13 +192,17 @@ async function culpritOf(
   const candidates = unit.fixes.filter((f) => round.view.applied.some((a) => a.name === f));
   const last = candidates[candidates.length - 1] ?? (unit.fixes[0] as string);
   if (candidates.length <= 1 || !unit.pristine || !unit.pristineObject) return last;
+  // Only fixes that touch a file the unit reads (or create one) can change its object: an
+  // update's series has hundreds of fixes, and applying them all per step would dominate.
+  const reads = new Set(unit.pristine.reads);
+  const relevant = (f: Fix) => f.touched.some((t) => t.created || reads.has(t.path));
   for (const [k, name] of candidates.slice(0, -1).entries()) {
     const upTo = round.view.applied.findIndex((f) => f.name === name);
     const dir = join(round.dir, `bisect-${unit.source.replaceAll("/", "_")}-${k}`);
     const view = await applySeries(
       req.paths.tree,
       join(dir, "view"),
-      round.view.applied.slice(0, upTo + 1),
+      round.view.applied.slice(0, upTo + 1).filter(relevant),
       new Map(),
       {
         logFile: req.logFile,
@@ -243,6 +267,7 @@ export async function settle(request: TriageRequest): Promise<Settled> {
     ...request,
     [reuseKey]: new Map(),
     [symversKey]: parseSymvers(readFileSync(request.paths.symvers, "utf8")),
+    [unitsKey]: new Set(),
   };
   const single = req.fixes.length === 1;
   const leftOut = new Map<string, LeftOut>();
@@ -258,6 +283,7 @@ export async function settle(request: TriageRequest): Promise<Settled> {
         notes: round.notes,
         leftOut,
         sourceFunctions: new Map(req.fixes.map((f) => [f.name, fixFunctions(f.text, req.paths.tree)])),
+        stats: { rounds: n + 1, units: req[unitsKey].size, fixedCompiles: req[reuseKey].size },
       };
     }
     if (single) {

@@ -17,32 +17,37 @@ export interface Construct {
 
 /** Blanks comments and the insides of string/char literals, keeping line breaks. */
 export function stripComments(text: string): string {
-  let out = "";
+  // Plain code is copied a run at a time (char by char, big files spent most of their time
+  // collecting garbage); only comments and literals are looked at closely.
+  const parts: string[] = [];
+  const special = /\/\*|\/\/|["']/g;
   let i = 0;
-  while (i < text.length) {
+  for (;;) {
+    special.lastIndex = i;
+    const m = special.exec(text);
+    if (!m) break;
+    parts.push(text.slice(i, m.index));
+    i = m.index;
     const c = text[i] as string;
-    const next = text[i + 1];
-    if (c === "/" && next === "*") {
+    if (m[0] === "/*") {
       const end = text.indexOf("*/", i + 2);
       const stop = end < 0 ? text.length : end + 2;
-      out += text.slice(i, stop).replace(/[^\n]/g, " ");
+      parts.push(text.slice(i, stop).replace(/[^\n]/g, " "));
       i = stop;
-    } else if (c === "/" && next === "/") {
+    } else if (m[0] === "//") {
       const end = text.indexOf("\n", i);
       const stop = end < 0 ? text.length : end;
-      out += " ".repeat(stop - i);
+      parts.push(" ".repeat(stop - i));
       i = stop;
-    } else if (c === '"' || c === "'") {
+    } else {
       let j = i + 1;
       while (j < text.length && text[j] !== c && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
-      out += c + " ".repeat(Math.max(0, j - i - 1)) + (text[j] === c ? c : "");
+      parts.push(c + " ".repeat(Math.max(0, j - i - 1)) + (text[j] === c ? c : ""));
       i = text[j] === c ? j + 1 : j;
-    } else {
-      out += c;
-      i++;
     }
   }
-  return out;
+  parts.push(text.slice(i));
+  return parts.join("");
 }
 
 /** Layout attributes that may stand between `struct` and its name (`struct __packed x {`). */
@@ -123,8 +128,9 @@ export function scanConstructs(text: string): Construct[] {
   let depth = 0;
   let head = "";
   let headFirst = 0;
-  let body = "";
   let tail = "";
+  /** Where the open body starts: line index and the column after its `{`. */
+  let bodyFrom = { line: 0, column: 0 };
   let open: { head: string; first: number } | undefined;
   let closed: { head: string; body: string; first: number } | undefined;
   const finish = (lineNo: number) => {
@@ -151,35 +157,40 @@ export function scanConstructs(text: string): Construct[] {
       n = last;
       continue;
     }
-    for (const c of line) {
+    for (let k = 0; k < line.length; k++) {
+      const c = line[k] as string;
       if (depth > 0) {
         if (c === "{") depth++;
         else if (c === "}") depth--;
         if (depth === 0 && open) {
+          const body = bodyText(lines, bodyFrom, { line: n, column: k });
           closed = { head: open.head, body, first: open.first };
           open = undefined;
           // A function ends at its `}`; `struct x { ... } name;` at the `;`.
           if (classifyHead(closed.head, "", "").kind === "function") finish(lineNo);
-        } else body += c;
+        }
       } else if (closed) {
         if (c === ";") finish(lineNo);
         else tail += c;
       } else if (c === "{") {
         open = { head, first: headFirst || lineNo };
         depth = 1;
-        body = "";
+        bodyFrom = { line: n, column: k + 1 };
       } else if (c === ";") {
         if (head.trim())
           found.push({ ...classifyHead(head, undefined, ""), first: headFirst || lineNo, last: lineNo });
         head = "";
         headFirst = 0;
       } else {
-        if (!headFirst && c.trim()) headFirst = lineNo;
+        // Whitespace before a head starts is not kept: a long comment (blanked) between two
+        // constructs would otherwise grow the head, and trimming it on every line is quadratic.
+        if (!headFirst && !c.trim()) continue;
+        if (!headFirst) headFirst = lineNo;
         head += c;
       }
     }
-    if (depth > 0) body += "\n";
-    else if (closed) tail += " ";
+    if (depth > 0) continue;
+    if (closed) tail += " ";
     else if (isInvocation(head, lines, n)) {
       found.push({
         kind: "invocation",
@@ -189,10 +200,24 @@ export function scanConstructs(text: string): Construct[] {
       });
       head = "";
       headFirst = 0;
-    } else head += "\n";
+    } else if (headFirst) head += "\n";
   }
   if (closed) finish(lines.length);
   return found;
+}
+
+/** The text between a body's braces (lines joined with newlines), from `from` up to `to`. */
+function bodyText(
+  lines: string[],
+  from: { line: number; column: number },
+  to: { line: number; column: number },
+): string {
+  if (from.line === to.line) return (lines[from.line] as string).slice(from.column, to.column);
+  return [
+    (lines[from.line] as string).slice(from.column),
+    ...lines.slice(from.line + 1, to.line),
+    (lines[to.line] as string).slice(0, to.column),
+  ].join("\n");
 }
 
 const INVOCATION = /^\s*([A-Za-z_]\w*)\s*\(/;

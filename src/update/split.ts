@@ -36,12 +36,14 @@ export interface Split {
   needs: Need[];
 }
 
-/** Names `user`'s side uses that `definer`'s side defines (members only as members). */
+/**
+ * Names `user`'s side uses that `definer`'s side defines. A member counts only when used as a
+ * member by a file that names its struct.
+ */
 function sharedNames(user: SideNames, definer: SideNames): string[] {
-  const shared: string[] = [];
-  for (const name of definer.defines) {
-    const used = definer.members.has(name) ? user.memberUses.has(name) : user.uses.has(name);
-    if (used) shared.push(name);
+  const shared = [...definer.defines].filter((name) => user.uses.has(name));
+  for (const [member, owners] of definer.members) {
+    if (user.memberUses.has(member) && owners.some((o) => user.all.has(o))) shared.push(member);
   }
   return shared;
 }
@@ -52,7 +54,7 @@ export function findNeeds(changes: readonly NamedChange[]): Map<string, Need[]> 
   const definers = new Map<string, NamedChange[]>();
   for (const c of changes) {
     for (const side of [c.names.added, c.names.removed]) {
-      for (const name of side.defines) {
+      for (const name of [...side.defines, ...side.members.keys()]) {
         const list = definers.get(name) ?? [];
         if (!list.includes(c)) list.push(c);
         definers.set(name, list);

@@ -23,10 +23,9 @@ import { prepareDebianSource, targetSourceFiles, targetSourcePackage } from "../
 import { changedLines } from "../kernel/hunks.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { parseKconfig } from "../kernel/units.ts";
-import { mapPool } from "../util/pool.ts";
 import { changeNames } from "./names.ts";
 import { configLookup, scopeChanges } from "./scope.ts";
-import { patchName, type SeriesPatch, unifiedDiff, writeSeries } from "./series.ts";
+import { patchName, type SeriesPatch, unifiedDiffs, writeSeries } from "./series.ts";
 import { type PulledIn, type Split, splitChanges } from "./split.ts";
 import { type ChangedFile, compareTrees, listSourceFiles } from "./tree-diff.ts";
 
@@ -38,8 +37,9 @@ export interface UpdateRequest {
   selected?: string[];
   /** Where the patches and the series are written. */
   seriesDir: string;
+  /** Scratch space (the build's work directory). */
+  workDir: string;
   logFile: string;
-  jobs: number;
   step: <T>(label: string, work: () => Promise<T>) => Promise<T>;
 }
 
@@ -212,14 +212,13 @@ export async function planUpdate(req: UpdateRequest): Promise<UpdatePlan> {
     );
   const fixes = await req.step("split the differences into fixes", async () => {
     const diffs: FileDiff[] = [];
-    const texts = await mapPool(scoped.inScope, req.jobs * 2, (c) =>
-      unifiedDiff(req.paths.tree, newer.tree, c),
-    );
-    scoped.inScope.forEach((change, i) => {
-      const diff = texts[i];
+    const texts = await unifiedDiffs(req.paths.tree, newer.tree, scoped.inScope, join(req.workDir, "diff"));
+    for (const change of scoped.inScope) {
+      if (!texts.has(change.path)) continue; // equal after all: an empty file created or deleted
+      const diff = texts.get(change.path);
       if (diff === undefined) report.binary.push(change.path);
-      else if (diff) diffs.push({ change, diff });
-    });
+      else diffs.push({ change, diff });
+    }
     if (diffs.length === 0)
       throw new UserError(
         `Nothing this configuration builds differs between the target's source and ${newer.label}.`,

@@ -73,6 +73,9 @@ export function renderBuildReport(r: BuildReport): string {
   for (const k of klp) if (k.kind === "klp") lines.push(`  ${k.objName}:${k.name},${k.sympos}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push("", `steps: ${r.steps.map((s) => `${s.name} ${formatSeconds(s.ms)}`).join(", ")}`);
+  lines.push(
+    `units: ${r.stats.units} compiled (${r.stats.fixedCompiles} fixed compiles in ${r.stats.rounds} round(s))`,
+  );
   if (r.signed) lines.push("signed: yes");
   return lines.join("\n");
 }
@@ -222,18 +225,15 @@ async function buildAndReport(
 
 /** `--new-source`: the update split into fixes, then written out (--write-series) or built. */
 async function buildUpdate(paths: TargetPaths, options: BuildOptions & { newSource: string }): Promise<void> {
-  const jobs = buildSettings(options).jobs;
-  const seriesDir = options.writeSeries
-    ? resolve(options.writeSeries)
-    : join(paths.root, "work", `${process.pid}-${Date.now()}-update`);
+  const workDir = join(paths.root, "work", `${process.pid}-${Date.now()}-update`);
   try {
     const plan: UpdatePlan = await planUpdate({
       paths,
       newSource: options.newSource,
       selected: options.paths,
-      seriesDir,
-      logFile: join(seriesDir, "update.log"),
-      jobs,
+      seriesDir: options.writeSeries ? resolve(options.writeSeries) : join(workDir, "series"),
+      workDir,
+      logFile: join(workDir, "update.log"),
       step,
     });
     if (options.writeSeries) {
@@ -263,8 +263,7 @@ async function buildUpdate(paths: TargetPaths, options: BuildOptions & { newSour
         );
     await buildAndReport(paths, plan.fixes, name, options, plan.report);
   } finally {
-    if (!options.writeSeries && !process.env.HOTPATCH_KEEP_WORK)
-      rmSync(seriesDir, { recursive: true, force: true });
+    if (!process.env.HOTPATCH_KEEP_WORK) rmSync(workDir, { recursive: true, force: true });
   }
 }
 
