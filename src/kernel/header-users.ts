@@ -205,6 +205,15 @@ function quickPattern(names: Map<string, ChangedName>, pastable: ChangedName[]):
 }
 
 /**
+ * The most names the search follows. Past it, narrowing costs more than it saves (each round
+ * scans every header of the tree with a pattern of all the names: a change to a header such
+ * as arch/x86/include/asm/kvm_host.h, whose pasting macros match generic helpers, grew to
+ * thousands of names and ran for an hour) and every includer is kept: the preprocessor then
+ * decides, as for a header whose change is outside any named construct.
+ */
+export const MAX_FOLLOWED_NAMES = 400;
+
+/**
  * Of `users` (.c files including `header`), those that may use one of `changed` (from
  * header-scope.ts and the expansion probe), directly or through other headers' constructs.
  * `expanded`: the headers whose macro expansions the probe already compared.
@@ -218,6 +227,7 @@ export function usersOfChangedNames(
   expanded: ReadonlySet<string> = new Set(),
 ): string[] {
   if (changed.length === 0) return [];
+  if (changed.length > MAX_FOLLOWED_NAMES) return users;
   const read = cachedReader(tree);
   const { headers, includers } = includeGraph(index);
   headers.delete(header); // its own constructs: already grown by header-scope.ts
@@ -240,6 +250,7 @@ export function usersOfChangedNames(
         names.set(n.name, n);
         grew = true;
       }
+      if (names.size > MAX_FOLLOWED_NAMES) return users;
     }
   }
   const reached = includersOf(wholeHeaders, includers);

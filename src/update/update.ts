@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch build --new-source`: an update from the target's own source to a newer tree,
 // turned into a series of fixes that the ordinary build pipeline (src/build) then triages and
-// builds like any other series. The steps:
-//   1. the newer tree: Debian's linux-source of a later version (cached) or a directory;
-//   2. the source files that differ from the target's (tree-diff.ts);
-//   3. those this configuration builds, and those under --paths (scope.ts);
-//   4. one unified diff per file, the names each change defines and uses (names.ts), and the
-//      split into fixes of files that belong together (split.ts);
-//   5. the patches and a quilt series written out (series.ts), read back as the build's fixes.
+// builds like any other series. This file finds the two trees (the newer one is Debian's
+// linux-source of a later version, cached, or a directory; the target's source files are its
+// tarball's), lists the Debian changelog entries between them, and reports; trees.ts splits
+// the difference into fixes.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, normalize, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type Fix, readFixes } from "../build/fixes.ts";
-import { ExitCode, UserError } from "../errors/user-error.ts";
+import type { Fix } from "../build/fixes.ts";
+import { UserError } from "../errors/user-error.ts";
 import {
   type ChangelogEntry,
   compareDebianVersions,
@@ -20,14 +17,12 @@ import {
   parseChangelog,
 } from "../kernel/debian-changelog.ts";
 import { prepareDebianSource, targetSourceFiles, targetSourcePackage } from "../kernel/debian-source.ts";
-import { changedLines } from "../kernel/hunks.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { parseKconfig } from "../kernel/units.ts";
-import { changeNames } from "./names.ts";
-import { configLookup, scopeChanges } from "./scope.ts";
-import { patchName, type SeriesPatch, unifiedDiffs, writeSeries } from "./series.ts";
-import { type PulledIn, type Split, splitChanges } from "./split.ts";
-import { type ChangedFile, compareTrees, listSourceFiles } from "./tree-diff.ts";
+import { configLookup } from "./scope.ts";
+import type { PulledIn } from "./split.ts";
+import { listSourceFiles } from "./tree-diff.ts";
+import { splitTrees } from "./trees.ts";
 
 export interface UpdateRequest {
   paths: TargetPaths;
@@ -113,81 +108,34 @@ async function newerSource(req: UpdateRequest): Promise<NewerSource> {
   return { tree: dir, label: dir, files: listSourceFiles(dir), changelog: [] };
 }
 
-/** The changed files under the --paths given (each a file or a directory of either tree). */
-function chosenFiles(selected: string[], changes: ChangedFile[], trees: string[]): Set<string> {
-  const chosen = new Set<string>();
-  for (const raw of selected) {
-    const p = normalize(raw).replace(/\/+$/, "");
-    if (p.startsWith("..") || p.startsWith("/"))
-      throw new UserError(`--paths ${raw} is not a path inside the kernel tree.`);
-    if (!trees.some((t) => existsSync(join(t, p))))
-      throw new UserError(`--paths ${raw} names no file or directory of either tree.`);
-    const under = changes.filter((c) => c.path === p || c.path.startsWith(`${p}/`));
-    for (const c of under) chosen.add(c.path);
-  }
-  return chosen;
-}
-
-/** The lines a file's diff changes, per side (a created or deleted file: all of them). */
-function linesOf(change: ChangedFile, diff: string, oldText: string, newText: string) {
-  const all = (text: string) => Array.from({ length: text.split("\n").length }, (_, i) => i + 1);
-  if (change.status === "created") return { old: [], new: all(newText) };
-  if (change.status === "deleted") return { old: all(oldText), new: [] };
-  return changedLines(diff, change.path);
-}
-
-interface FileDiff {
-  change: ChangedFile;
-  diff: string;
-}
-
-/** The names each C file's change defines and uses (other files define and use nothing). */
-function namedChanges(diffs: FileDiff[], oldTree: string, newTree: string) {
-  return diffs.map(({ change, diff }) => {
-    const isC = /\.[ch]$/.test(change.path);
-    const read = (root: string, exists: boolean) =>
-      isC && exists ? readFileSync(join(root, change.path), "latin1") : "";
-    const oldText = read(oldTree, change.status !== "created");
-    const newText = read(newTree, change.status !== "deleted");
-    return {
-      path: change.path,
-      names: changeNames(change.path, oldText, newText, linesOf(change, diff, oldText, newText)),
-    };
-  });
-}
-
-/** One patch per group: a short header saying what ties its files, then their diffs. */
-function patchesOf(split: Split, diffs: Map<string, string>, title: string): SeriesPatch[] {
-  return split.groups.map((files, i) => {
-    const ties = split.needs
-      .filter((n) => files.includes(n.from))
-      .map((n) => `  ${n.from} uses ${n.names.join(", ")} from ${n.to}`);
-    const header = [`hotpatch: ${title}, fix ${i + 1} of ${split.groups.length}`, ...ties, ""];
-    return {
-      name: patchName(i, split.groups.length, files[0] as string),
-      text: header.join("\n") + files.map((f) => diffs.get(f) ?? "").join(""),
-    };
-  });
-}
-
 export async function planUpdate(req: UpdateRequest): Promise<UpdatePlan> {
   const own = targetSourcePackage(req.paths);
   const newer = await newerSource(req);
-  const changes = await req.step(`compare the target's source with ${newer.label}`, async () => {
-    const oldFiles = await targetSourceFiles(req.paths, req.logFile);
-    return compareTrees(req.paths.tree, oldFiles, newer.tree, newer.files);
-  });
+  const oldFiles = await req.step("list the target's source files", () =>
+    targetSourceFiles(req.paths, req.logFile),
+  );
   const config = parseKconfig(readFileSync(join(req.paths.tree, ".config"), "utf8"));
-  const scoped = scopeChanges(changes, configLookup(req.paths.tree, config));
-  const chosen = req.selected ? chosenFiles(req.selected, changes, [req.paths.tree, newer.tree]) : undefined;
-  if (chosen && chosen.size === 0)
-    throw new UserError(
-      `No file under --paths ${req.selected?.join(" ")} differs between the target's source and ${newer.label}.`,
-      [],
-      ExitCode.NO_CHANGE,
-    );
+  const from = `${own.name} ${own.version}`;
+  const title = `update from ${from} to ${newer.label}`;
+  const trees = await req.step(
+    `compare the target's source with ${newer.label} and split it into fixes`,
+    () =>
+      splitTrees({
+        oldTree: req.paths.tree,
+        oldFiles,
+        newTree: newer.tree,
+        newFiles: newer.files,
+        lookup: configLookup(req.paths.tree, config),
+        selected: req.selected,
+        label: newer.label,
+        title,
+        seriesDir: req.seriesDir,
+        workDir: req.workDir,
+      }),
+  );
+  const { changes, scoped } = trees;
   const report: UpdateReport = {
-    from: `${own.name} ${own.version}`,
+    from,
     to: newer.label,
     files: {
       changed: changes.length,
@@ -197,48 +145,12 @@ export async function planUpdate(req: UpdateRequest): Promise<UpdatePlan> {
     },
     outsideKernel: scoped.outOfScope.filter((c) => c.scope === "outside-kernel").map((c) => c.path),
     notBuilt: scoped.outOfScope.filter((c) => c.scope === "not-built").map((c) => c.path),
-    binary: [],
-    chosen: chosen ? scoped.inScope.map((c) => c.path).filter((p) => chosen.has(p)) : undefined,
-    pulledIn: [],
-    split: [],
-    series: join(req.seriesDir, "series"),
+    binary: trees.binary,
+    chosen: trees.chosen,
+    pulledIn: trees.pulledIn,
+    split: trees.split,
+    series: trees.series,
     changelog: newer.changelog,
   };
-  if (report.chosen?.length === 0)
-    throw new UserError(
-      `None of the changed files under --paths ${req.selected?.join(" ")} is built in this configuration.`,
-      [],
-      ExitCode.NO_CHANGE,
-    );
-  const fixes = await req.step("split the differences into fixes", async () => {
-    const diffs: FileDiff[] = [];
-    const texts = await unifiedDiffs(req.paths.tree, newer.tree, scoped.inScope, join(req.workDir, "diff"));
-    for (const change of scoped.inScope) {
-      if (!texts.has(change.path)) continue; // equal after all: an empty file created or deleted
-      const diff = texts.get(change.path);
-      if (diff === undefined) report.binary.push(change.path);
-      else diffs.push({ change, diff });
-    }
-    if (diffs.length === 0)
-      throw new UserError(
-        `Nothing this configuration builds differs between the target's source and ${newer.label}.`,
-        [],
-        ExitCode.NO_CHANGE,
-      );
-    const diffed = new Set(diffs.map((d) => d.change.path));
-    const start = report.chosen?.filter((p) => diffed.has(p));
-    if (start?.length === 0)
-      throw new UserError(`The changed files under --paths ${req.selected?.join(" ")} are binary.`);
-    const split = splitChanges(namedChanges(diffs, req.paths.tree, newer.tree), start);
-    report.pulledIn = split.pulledIn;
-    const title = `update from ${report.from} to ${report.to}`;
-    const patches = patchesOf(split, new Map(diffs.map((d) => [d.change.path, d.diff])), title);
-    report.split = patches.map((p, i) => ({ fix: p.name, files: split.groups[i] as string[] }));
-    const series = writeSeries(req.seriesDir, patches, [
-      title,
-      "one fix per line; drop or reorder, then: hotpatch build <this file>",
-    ]);
-    return readFixes([series]);
-  });
-  return { fixes, report };
+  return { fixes: trees.fixes, report };
 }

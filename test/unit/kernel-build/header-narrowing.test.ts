@@ -7,7 +7,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { headerChange } from "../../../src/kernel/header-scope.ts";
-import { canPaste, usersOfChangedNames, usesName } from "../../../src/kernel/header-users.ts";
+import {
+  canPaste,
+  MAX_FOLLOWED_NAMES,
+  usersOfChangedNames,
+  usesName,
+} from "../../../src/kernel/header-users.ts";
 import { headerUsers, scanIncludes } from "../../../src/kernel/includes.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
@@ -93,4 +98,33 @@ test("a macro that pastes a changed constant's name counts as using it", () => {
   );
   assert.equal(canPaste("#define X(a) __PASTE(PG_, a)", "PG_locked"), true);
   assert.equal(canPaste("#define Y(a) a ## _show", "PG_locked"), false);
+});
+
+test("names that grow past the bound stop the narrowing: every includer is kept (the preprocessor decides)", () => {
+  // A header with more inlines using the changed one than the search follows (an update's
+  // kvm_host.h grew to thousands of names through pasting macros and ran for an hour).
+  const wide = scratchDir("hotpatch-wide-header");
+  const many = Array.from(
+    { length: MAX_FOLLOWED_NAMES + 10 },
+    (_, i) => `static inline void wide_${i}(struct widget *w) { widget_init(w); }`,
+  );
+  const wideFiles: Record<string, string> = {
+    "include/linux/widget.h": files["include/linux/widget.h"] as string,
+    "include/linux/wide.h": ["#include <linux/widget.h>", ...many, ""].join("\n"),
+    "drivers/user.c": "#include <linux/wide.h>\nvoid u(struct widget *w) { wide_3(w); }\n",
+    "drivers/idle.c": "#include <linux/wide.h>\nint idle(void) { return 0; }\n",
+  };
+  for (const [path, text] of Object.entries(wideFiles)) {
+    mkdirSync(dirname(join(wide, path)), { recursive: true });
+    writeFileSync(join(wide, path), text);
+  }
+  const index = scanIncludes(wide);
+  const users = headerUsers(index, "include/linux/widget.h");
+  assert.deepEqual(users, ["drivers/idle.c", "drivers/user.c"]);
+  const started = Date.now();
+  const kept = usersOfChangedNames(wide, index, "include/linux/widget.h", users, [
+    { name: "widget_init", isFunction: true },
+  ]);
+  assert.deepEqual(kept, users);
+  assert.ok(Date.now() - started < 5000, "gives up at once rather than following every name");
 });
