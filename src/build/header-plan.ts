@@ -11,10 +11,11 @@
 // What remains is compiled. More units than the budget (`--max-units`) is a refusal; a few of
 // them are compiled anyway, so their objects can give the real verdict (a struct layout
 // change is refused as such, not as "too many units").
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expansionChanges } from "../kernel/expansion-probe.ts";
-import { refreshScratchView, type TouchedFile } from "../kernel/fix.ts";
-import { headerChange } from "../kernel/header-scope.ts";
+import { realizeParentReferences, refreshScratchView, type TouchedFile } from "../kernel/fix.ts";
+import { functionNames, headerChange } from "../kernel/header-scope.ts";
 import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
 import { headerUsers, type IncludeIndex } from "../kernel/includes.ts";
 import { type PreprocessedUnit, preprocessedHashInView, preprocessPristine } from "../kernel/preprocess.ts";
@@ -133,7 +134,11 @@ async function narrowByNames(
       );
     return built;
   }
-  const names: ChangedName[] = change.names.map((name) => ({ name, isFunction: false }));
+  const functions = new Set([
+    ...functionNames(readText(join(ctx.paths.tree, header))),
+    ...functionNames(readText(join(ctx.viewDir, header))),
+  ]);
+  const names: ChangedName[] = change.names.map((name) => ({ name, isFunction: functions.has(name) }));
   const probe = await probeExpansions(ctx, header, built);
   if (probe) {
     for (const n of probe.names) {
@@ -155,9 +160,23 @@ async function narrowByNames(
   return built.filter((u) => users.has(u.source));
 }
 
-/** The expansion-level changes seen by the first includer that preprocesses. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "latin1");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * The expansion-level changes seen by the first includer that preprocesses; units that
+ * include the header themselves are tried first (the index's indirect includers may not).
+ */
 async function probeExpansions(ctx: HeaderPlanContext, header: string, built: Unit[]) {
-  for (const u of built.slice(0, 5)) {
+  const includes = ctx.index().includes;
+  const direct = built.filter((u) => includes[u.source]?.includes(header));
+  const tries = [...direct, ...built.filter((u) => !direct.includes(u))].slice(0, 5);
+  for (const u of tries) {
     const object = objectOfSource(u.source);
     const unit = (await preprocessPristine(ctx.paths, [object], ctx.options)).get(object);
     if (!unit?.reads.includes(header)) continue;
@@ -194,6 +213,7 @@ async function changedByPreprocessor(
   });
   pristineProgress.end();
   refreshScratchView(ctx.viewDir); // headers kbuild generated beside sources meanwhile
+  for (const unit of pristine.values()) realizeParentReferences(ctx.viewDir, unit.climbs);
   const fixedProgress = counter(`preprocessing the units including ${header} (fixed)`, candidates.length);
   let done = 0;
   const keep = await mapPool(candidates, ctx.options.jobs, async (_u, i) => {

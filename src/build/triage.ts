@@ -186,7 +186,13 @@ async function culpritOf(
       },
     );
     const out = join(dir, "unit.o");
-    const built = await compilePatched(view.dir, unit.pristine.command, out, req.logFile).then(
+    const built = await compilePatched(
+      view.dir,
+      unit.pristine.command,
+      out,
+      req.logFile,
+      unit.pristine.climbs,
+    ).then(
       () => true,
       () => false,
     );

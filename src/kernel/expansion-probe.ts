@@ -9,6 +9,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../util/run.ts";
 import { scanConstructs } from "./c-scan.ts";
+import { realizeParentReferences } from "./fix.ts";
 import type { ChangedName } from "./header-users.ts";
 import { retarget } from "./kbuild-cmd.ts";
 import type { PreprocessedUnit } from "./preprocess.ts";
@@ -68,6 +69,7 @@ export async function expansionChanges(
 ): Promise<ExpansionChanges | undefined> {
   try {
     const before = definitions(await preprocessTo(tree, unit, join(workDir, "probe-pristine.i"), logFile));
+    realizeParentReferences(viewDir, unit.climbs);
     const after = definitions(await preprocessTo(viewDir, unit, join(workDir, "probe-fixed.i"), logFile));
     const names: ChangedName[] = [];
     for (const name of new Set([...before.keys(), ...after.keys()])) {
