@@ -17,6 +17,7 @@ import { loadKallsyms } from "./kallsyms.ts";
 import type { UnitCommand } from "./kbuild-cmd.ts";
 import { moduleKallsyms } from "./match.ts";
 import type { TargetPaths } from "./target-layout.ts";
+import { readTargetModule } from "./target-modules.ts";
 import {
   type ConfigState,
   classifyTouched,
@@ -262,10 +263,8 @@ function presentInTarget(
     const kallsyms = loadKallsyms(paths.kallsyms);
     return functions.some((f) => kallsyms.named(f.name).length > 0);
   }
-  if (!moduleFile || /\.(xz|zst|gz)$/.test(moduleFile)) return true;
-  const kept = new Set(
-    moduleKallsyms(readElf(readFileSync(join(paths.modulesDir, moduleFile)))).map((s) => s.name),
-  );
+  if (!moduleFile) return true;
+  const kept = new Set(moduleKallsyms(readElf(readTargetModule(paths, moduleFile))).map((s) => s.name));
   return functions.some((f) => kept.has(f.name));
 }
 

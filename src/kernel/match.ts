@@ -8,7 +8,6 @@
 // addresses; module units with the target's own .ko (whose relocations are symbolic, so
 // references resolve exactly there).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   type ElfObject,
   type ElfSymbol,
@@ -26,6 +25,7 @@ import { type KernelImage, loadKernelImage } from "./image.ts";
 import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms } from "./kallsyms.ts";
 import { loadSymvers, type Symvers } from "./symvers.ts";
 import type { TargetPaths } from "./target-layout.ts";
+import { readTargetModule } from "./target-modules.ts";
 
 export interface UnitMatch {
   unit: UnitBuild;
@@ -391,12 +391,6 @@ class ModuleMatcher {
   }
 }
 
-function readKo(path: string): ElfObject {
-  if (/\.(xz|zst|gz)$/.test(path))
-    throw new UserError(`Compressed module ${path} is not supported yet: decompress the target's modules.`);
-  return readElf(readFileSync(path));
-}
-
 /**
  * Matches `functions` (names in unit.pristineObject) against the running kernel: vmlinux
  * units against TargetPaths.vmlinux at the kallsyms addresses, module units against the
@@ -424,7 +418,7 @@ export async function matchUnit(
   } else {
     if (!unit.moduleFile)
       throw new UserError(`The target has no module '${unit.klpObject}' for ${unit.object}.`);
-    const ko = readKo(join(paths.modulesDir, unit.moduleFile));
+    const ko = readElf(readTargetModule(paths, unit.moduleFile));
     const matcher = new ModuleMatcher(unit.klpObject, ko, pristine, own, vmlinux, loadSymvers(paths.symvers));
     for (const name of functions) result.set(name, matcher.matchFunction(name));
     resolve = (name) => result.get(name) ?? matcher.resolve(name);

@@ -4,9 +4,8 @@
 // ones are unpacked, and the load order follows each module's `depends=` modinfo.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { execa } from "execa";
-import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { UserError } from "../errors/user-error.ts";
+import { readDecompressed } from "../util/decompress.ts";
 
 /** What the guest needs: the host's root over 9p with a writable overlay, and a virtio-serial port. */
 export const REQUIRED_GUEST_MODULES = [
@@ -66,19 +65,6 @@ export function dependsOf(moduleBytes: Uint8Array): string[] {
     .split(",")
     .map((d) => d.trim().replaceAll("-", "_"))
     .filter(Boolean);
-}
-
-/** Reads a module file, decompressing .xz/.zst/.gz (the kernel in the guest gets plain ELF). */
-export async function readModuleFile(path: string): Promise<Uint8Array> {
-  if (path.endsWith(".ko")) return readFileSync(path);
-  if (path.endsWith(".gz")) return gunzipSync(readFileSync(path));
-  const tool = path.endsWith(".xz") ? "xz" : "zstd";
-  // Binary output: run() returns text, so call execa with a buffer encoding here.
-  const result = await execa(tool, ["-dc", path], { encoding: "buffer", stdin: "ignore", reject: false });
-  if ((result as { code?: string }).code === "ENOENT")
-    throw new MissingToolError(tool, tool === "xz" ? "xz-utils" : "zstd");
-  if (result.exitCode !== 0) throw new UserError(`Decompressing ${path} with ${tool} failed.`);
-  return result.stdout;
 }
 
 /** Orders modules so each comes after the modules it depends on. */
@@ -150,7 +136,8 @@ export async function collectGuestModules(
         `The target kernel has neither a built-in nor a module '${name}' in ${modulesDir}, which the VM needs to reach the host's files.`,
       );
     }
-    const bytes = await readModuleFile(path);
+    // The kernel in the guest gets plain ELF (busybox insmod does not decompress).
+    const bytes = readDecompressed(path);
     const depends = dependsOf(bytes);
     found.set(name, { name, path, depends, bytes });
     pending.push(...depends);

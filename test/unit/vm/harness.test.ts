@@ -34,6 +34,11 @@ async function withFake<T>(mode: string, work: (vm: FakeVm) => Promise<T>): Prom
   }
 }
 
+/** How many times the fake QEMU was started. */
+function boots(vm: FakeVm): number {
+  return readFileSync(`${vm.pidFile}.starts`, "utf8").split("\n").filter(Boolean).length;
+}
+
 function assertQemuGone(vm: FakeVm): void {
   const pid = readPid(vm.pidFile);
   assert.ok(pid, "the fake QEMU ran");
@@ -85,6 +90,21 @@ test("a boot that stalls before /init is killed and booted once more", async () 
     assert.equal(result.exitCode, 0);
     assert.match(result.output, /booted the second time/);
     assertQemuGone(vm);
+  });
+});
+
+test("a kernel that oopses before /init is booted once more; an oops after it is not", async () => {
+  await withFake("oops-once", async (vm) => {
+    const result = await runInVm({ ...vm.options, command: ["true"] });
+    assert.equal(result.exitCode, 0);
+    assert.match(result.output, /booted the second time/);
+    assert.equal(boots(vm), 2);
+    assertQemuGone(vm);
+  });
+  // "panic" panics after the ready mark: the run's own doing, reported without a second boot.
+  await withFake("panic", async (vm) => {
+    await assert.rejects(runInVm({ ...vm.options, command: ["true"] }), /panicked/);
+    assert.equal(boots(vm), 1);
   });
 });
 
