@@ -22,6 +22,7 @@ import {
 import { UserError } from "../errors/user-error.ts";
 import type { KernelSymbolRef, UnitBuild } from "./build-types.ts";
 import { type KernelImage, loadKernelImage } from "./image.ts";
+import { applyJumpLabelNops } from "./jump-labels.ts";
 import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms } from "./kallsyms.ts";
 import { loadSymvers, type Symvers } from "./symvers.ts";
 import type { TargetPaths } from "./target-layout.ts";
@@ -402,6 +403,9 @@ export async function matchUnit(
   functions: string[],
 ): Promise<UnitMatch> {
   const pristine = readElf(readFileSync(unit.pristineObject));
+  // The running kernel has objtool's NOPs at jump labels; a unit objtool has not processed yet
+  // (Linux 6.12 runs it on vmlinux.o and module links only) still has the jmps.
+  applyJumpLabelNops(pristine);
   const own = unitNames(pristine);
   const kallsyms = loadKallsyms(paths.kallsyms);
   let vm: VmlinuxMatcher | undefined;
