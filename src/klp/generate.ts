@@ -21,6 +21,7 @@ import type { TargetPaths } from "../kernel/target-layout.ts";
 import { assemblePatch, callbackFunctions, included, type UnitDiff } from "./assemble.ts";
 import { fixFunctions } from "./fix-functions.ts";
 import { fixWithHelpers } from "./helpers-header.ts";
+import { ibtRefusals } from "./ibt-running.ts";
 import { packageModule, type SignOptions } from "./package.ts";
 import { definitionLine } from "./source-line.ts";
 import type { IncludedFunction, KernelTarget } from "./types.ts";
@@ -130,6 +131,11 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         outPath: req.outPath,
         logFile: join(inputs.workDir, "kbuild.log"),
         sign: req.sign,
+        // IBT kernels (6.12): every function reached through a pointer starts with ENDBR64.
+        check: (ko) => {
+          const refusals = ibtRefusals(req.paths, ko);
+          if (refusals.length > 0) throw new BuildRefusedError(refusals);
+        },
       }),
     );
     return {
