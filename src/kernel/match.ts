@@ -23,7 +23,7 @@ import { UserError } from "../errors/user-error.ts";
 import type { KernelSymbolRef, UnitBuild } from "./build-types.ts";
 import { type KernelImage, loadKernelImage } from "./image.ts";
 import { applyJumpLabelNops } from "./jump-labels.ts";
-import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms } from "./kallsyms.ts";
+import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms, neighbours } from "./kallsyms.ts";
 import { loadSymvers, type Symvers } from "./symvers.ts";
 import type { TargetPaths } from "./target-layout.ts";
 import { readTargetModule } from "./target-modules.ts";
@@ -301,11 +301,7 @@ class ModuleMatcher {
   }
 
   private neighbours(symbol: ElfSymbol): string[] {
-    const at = this.kept.indexOf(symbol);
-    return this.kept
-      .slice(Math.max(0, at - NEIGHBOUR_RADIUS), at + NEIGHBOUR_RADIUS + 1)
-      .filter((s) => s !== symbol)
-      .map((s) => s.name);
+    return neighbours(this.kept, this.kept.indexOf(symbol), NEIGHBOUR_RADIUS).map((s) => s.name);
   }
 
   matchFunction(name: string): KernelSymbolRef {

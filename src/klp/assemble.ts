@@ -153,6 +153,8 @@ async function assembleUnit(ctx: AssemblyContext, index: number, { unit, diff, c
   assembly.warnings.push(...diff.warnings.map((w) => `${unit.source}: ${w}`));
   if (
     unit.klpObject !== "vmlinux" &&
+    // Kernels with clear_relocate_add (6.3+, e.g. Debian's 6.12) reload such a module fine.
+    !targetFamily(ctx.paths).klpRelocationsClearedOnUnload &&
     result.kernelRefs.some((t) => t.kind === "klp" && t.objName === unit.klpObject)
   ) {
     assembly.warnings.push(
