@@ -12,17 +12,7 @@ import { runInTargetVm } from "../../../src/vm/index.ts";
 import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { buildRuntimeFixtures, fixturesDir } from "./fixtures.ts";
-
-/** The unit's ExecStart, with /usr/bin/hotpatch replaced by this checkout's CLI. */
-function unitExecStart(): string[] {
-  const unit = readFileSync(join(repoRoot, "packaging", "systemd", "hotpatch.service"), "utf8");
-  const line = /^ExecStart=(.+)$/m.exec(unit)?.[1];
-  assert.ok(line, "the unit has an ExecStart line");
-  const [program, ...args] = line.trim().split(/\s+/);
-  assert.equal(program, "/usr/bin/hotpatch");
-  return ["node", hotpatchBin, ...args];
-}
+import { buildRuntimeFixtures, fixturesDir, unitExecStart } from "./fixtures.ts";
 
 interface Step {
   rc: number;
