@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { runInTargetVm } from "../../../src/vm/index.ts";
-import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
+import { hotpatchBin } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildRuntimeFixtures, fixturesDir, unitExecStart } from "./fixtures.ts";
