@@ -9,8 +9,13 @@ import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { cacheRoot } from "../util/cache.ts";
 import { buildCpio, type CpioEntry } from "./cpio.ts";
-import { initScript } from "./init-script.ts";
-import { collectGuestModules } from "./kernel-modules.ts";
+import { initScript, minimalInitScript } from "./init-script.ts";
+import {
+  canMountHostRoot,
+  collectGuestModules,
+  MINIMAL_GUEST_MODULES,
+  REQUIRED_GUEST_MODULES,
+} from "./kernel-modules.ts";
 
 /** Bump when the archive's layout changes in a way the hashed inputs do not show. */
 const FORMAT_VERSION = "1";
@@ -54,6 +59,9 @@ export interface Initramfs {
   path: string;
   /** True when this call built it (false: taken from the cache). */
   built: boolean;
+  /** False for a kernel without 9p: the guest runs busybox commands from the initramfs only
+   * (minimalInitScript), and each run appends its own files as a second archive. */
+  hostRoot: boolean;
 }
 
 function cachePathFor(release: string, hash: string): string {
@@ -63,8 +71,12 @@ function cachePathFor(release: string, hash: string): string {
 /** Returns the cached initramfs for these inputs, building it first if needed. */
 export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramfs> {
   const busybox = findStaticBusybox();
-  const modules = await collectGuestModules(inputs.modulesDir);
-  const init = initScript(modules.map((m) => m.name));
+  const hostRoot = canMountHostRoot(inputs.modulesDir);
+  const modules = await collectGuestModules(
+    inputs.modulesDir,
+    hostRoot ? REQUIRED_GUEST_MODULES : MINIMAL_GUEST_MODULES,
+  );
+  const init = (hostRoot ? initScript : minimalInitScript)(modules.map((m) => m.name));
 
   const hash = createHash("sha256");
   hash.update(`format ${FORMAT_VERSION}\0release ${inputs.release}\0`);
@@ -72,7 +84,7 @@ export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramf
   hash.update(busybox.bytes);
   for (const module of modules) hash.update(`\0${module.name}\0`).update(module.bytes);
   const path = cachePathFor(inputs.release, hash.digest("hex").slice(0, 16));
-  if (existsSync(path)) return { path, built: false };
+  if (existsSync(path)) return { path, built: false, hostRoot };
 
   const entries: CpioEntry[] = [
     { kind: "dir", path: "bin" },
@@ -89,7 +101,7 @@ export async function ensureInitramfs(inputs: InitramfsInputs): Promise<Initramf
   // Same inputs give the same bytes, so two concurrent builders race harmlessly.
   writeFileAtomic(path, buildCpio(entries));
   pruneOthers(path);
-  return { path, built: true };
+  return { path, built: true, hostRoot };
 }
 
 /** Older initramfs versions of the same release are dead weight once a new one exists. */

@@ -19,6 +19,16 @@ export const REQUIRED_GUEST_MODULES = [
   "virtio_console",
 ] as const;
 
+/**
+ * What a guest of a kernel without 9p needs (Debian's -cloud-amd64 kernels: CONFIG_NET_9P is
+ * off): only the virtio-serial port for the command's output. Such a guest runs busybox
+ * commands from the initramfs and cannot reach the host's files.
+ */
+export const MINIMAL_GUEST_MODULES = ["virtio", "virtio_ring", "virtio_pci", "virtio_console"] as const;
+
+/** The 9p modules the host's root needs (built in or shipped as modules). */
+const HOST_ROOT_MODULES = ["9pnet", "9pnet_virtio", "9p"] as const;
+
 export interface GuestModule {
   /** The module's name as the kernel spells it (underscores). */
   name: string;
@@ -114,6 +124,12 @@ function moduleFile(tree: ModuleTree, name: string): string | undefined {
     if (existsSync(stem + suffix)) return stem + suffix;
   }
   return undefined;
+}
+
+/** True when the kernel can mount the host's root over 9p (built-in or module). */
+export function canMountHostRoot(modulesDir: string): boolean {
+  const tree = readModuleTree(modulesDir);
+  return HOST_ROOT_MODULES.every((name) => tree.builtin.has(name) || moduleFile(tree, name) !== undefined);
 }
 
 /**

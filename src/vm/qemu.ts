@@ -16,6 +16,8 @@ export interface QemuLaunch {
   outputSocket: string;
   writableDir?: string;
   extraCmdline?: readonly string[];
+  /** False for a minimal guest (a kernel without 9p): no host shares at all. Default true. */
+  hostRoot?: boolean;
 }
 
 /** Kernel command line: console on ttyS0, and any panic (oopses included) ends the VM at once. */
@@ -63,8 +65,9 @@ export function qemuArgs(launch: QemuLaunch): string[] {
     launch.initrd,
     "-append",
     kernelCmdline(launch.extraCmdline),
-    ...virtfs("/", "hostroot", true),
-    ...virtfs(launch.runDir, "hprun", true),
+    ...(launch.hostRoot === false
+      ? []
+      : [...virtfs("/", "hostroot", true), ...virtfs(launch.runDir, "hprun", true)]),
     // The kernel console: ttyS0 on QEMU's stdout (with the monitor, as -nographic does alone).
     "-serial",
     "mon:stdio",

@@ -12,7 +12,7 @@ import { cacheRoot } from "../util/cache.ts";
 import { formatSeconds, note, warn } from "../util/progress.ts";
 import { startGuarded } from "../util/reaper.ts";
 import { checkUserFile } from "../util/user-files.ts";
-import { writeRunShare } from "./guest-command.ts";
+import { writeMinimalRun, writeRunShare } from "./guest-command.ts";
 import { INIT_FAILURE_PREFIX } from "./init-script.ts";
 import { ensureInitramfs } from "./initramfs.ts";
 import { pvhKernelFor } from "./kernel-image.ts";
@@ -35,6 +35,13 @@ const KVM_BOOT_DEADLINE_MS = 30_000;
 const DEFAULT_BOOT_DEADLINE_SEC = 60;
 /** After QEMU exits, how long to wait for the last bytes of the output channel. */
 const CHANNEL_DRAIN_MS = 1_000;
+
+/** What QEMU boots: the kernel, the initramfs, and whether the guest mounts the host's root. */
+interface VmImages {
+  kernel: string;
+  initrd: string;
+  hostRoot: boolean;
+}
 
 /** Raised internally when KVM does not work, so the caller falls back to TCG. */
 class KvmFailed extends Error {}
@@ -97,6 +104,11 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
   const initramfs = await ensureInitramfs({ release: options.release, modulesDir: options.modulesDir });
   if (initramfs.built)
     note(`vm: built the initramfs for ${options.release} in ${formatSeconds(Date.now() - started)}`);
+  if (!initramfs.hostRoot && (checked.modules.length > 0 || options.writableDir !== undefined)) {
+    throw new UserError(
+      `Kernel ${options.release} has no 9p support (CONFIG_NET_9P, as in Debian's -cloud-amd64 kernels): its VM runs busybox commands only and cannot load or write host files.`,
+    );
+  }
   const kernel = options.kaslr
     ? options.vmlinuz
     : ((await pvhKernelFor(options.vmlinuz, options.release, options.vmlinux)) ?? options.vmlinuz);
@@ -105,18 +117,18 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
       warn("/dev/kvm is not usable here; running the VM under TCG emulation instead.");
     } else {
       try {
-        return await boot(checked, { kernel, initrd: initramfs.path }, "kvm");
+        return await boot(checked, { kernel, initrd: initramfs.path, hostRoot: initramfs.hostRoot }, "kvm");
       } catch (error) {
         if (!(error instanceof KvmFailed)) throw error;
         warn(`the VM did not boot under KVM (${error.message}); running it under TCG emulation instead.`);
       }
     }
   }
-  return bootUnderTcg(checked, { kernel, initrd: initramfs.path });
+  return bootUnderTcg(checked, { kernel, initrd: initramfs.path, hostRoot: initramfs.hostRoot });
 }
 
 /** A TCG boot, and once more if it stalls before /init (a second stall is the user's error). */
-async function bootUnderTcg(checked: Checked, images: { kernel: string; initrd: string }): Promise<VmResult> {
+async function bootUnderTcg(checked: Checked, images: VmImages): Promise<VmResult> {
   try {
     return await boot(checked, images, "tcg");
   } catch (error) {
@@ -258,11 +270,7 @@ function deadlines(session: Session, checked: Checked, accel: Accel): NodeJS.Tim
   ];
 }
 
-async function boot(
-  checked: Checked,
-  images: { kernel: string; initrd: string },
-  accel: Accel,
-): Promise<VmResult> {
+async function boot(checked: Checked, images: VmImages, accel: Accel): Promise<VmResult> {
   const { options } = checked;
   const runDir = makeRunDir();
   const server = createServer();
@@ -270,17 +278,24 @@ async function boot(
   let unguard = (): void => {};
   const timers: NodeJS.Timeout[] = [];
   try {
-    const { nonce } = writeRunShare(runDir, {
-      command: options.command,
-      cwd: process.cwd(),
-      modules: checked.modules,
-      writableDir: options.writableDir ? resolve(options.writableDir) : undefined,
-    });
+    // A minimal guest (no 9p) gets its run's files appended to the initramfs instead.
+    const { nonce, initrd } = images.hostRoot
+      ? {
+          ...writeRunShare(runDir, {
+            command: options.command,
+            cwd: process.cwd(),
+            modules: checked.modules,
+            writableDir: options.writableDir ? resolve(options.writableDir) : undefined,
+          }),
+          initrd: images.initrd,
+        }
+      : writeMinimalRun(runDir, images.initrd, options.command);
     const outputSocket = join(runDir, "output.sock");
     await listen(server, outputSocket);
     const args = qemuArgs({
       vmlinuz: images.kernel,
-      initrd: images.initrd,
+      initrd,
+      hostRoot: images.hostRoot,
       accel,
       runDir,
       outputSocket,

@@ -11,12 +11,22 @@ const values = (flag) => args.flatMap((arg, i) => (args[i - 1] === flag ? [arg] 
 const pathIn = (option) => /(?:^|,)path=((?:[^,]|,,)*)/.exec(option)[1].replaceAll(",,", ",");
 
 const socketPath = pathIn(values("-chardev")[0]);
-const runDir = pathIn(values("-virtfs").find((v) => v.includes("mount_tag=hprun")));
-const nonce = readFileSync(`${runDir}/nonce`, "utf8").trim();
+const share = values("-virtfs").find((v) => v.includes("mount_tag=hprun"));
+const runDir = share ? pathIn(share) : undefined;
+// A minimal guest (no 9p) gets its nonce in an archive appended to the initramfs.
+const nonce = runDir ? readFileSync(`${runDir}/nonce`, "utf8").trim() : nonceInInitrd(values("-initrd")[0]);
 if (process.env.FAKE_QEMU_PIDFILE) {
-  writeFileSync(`${process.env.FAKE_QEMU_PIDFILE}.rundir`, runDir);
+  if (runDir) writeFileSync(`${process.env.FAKE_QEMU_PIDFILE}.rundir`, runDir);
+  if (!runDir) writeFileSync(`${process.env.FAKE_QEMU_PIDFILE}.minimal`, values("-initrd")[0]);
   writeFileSync(process.env.FAKE_QEMU_PIDFILE, String(process.pid));
   appendFileSync(`${process.env.FAKE_QEMU_PIDFILE}.starts`, "started\n"); // one line per boot
+}
+
+/** The nonce in the run archive of a minimal guest: newc's `hprun/nonce` entry's data. */
+function nonceInInitrd(initrd) {
+  const text = readFileSync(initrd).toString("latin1");
+  const at = text.lastIndexOf("hprun/nonce\0");
+  return /[0-9a-f]{24}/.exec(text.slice(at))[0];
 }
 
 const mark = (kind, value) => `\x1eHP-${nonce}:${kind}:${value}\n`;
