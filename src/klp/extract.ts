@@ -21,7 +21,7 @@ import {
 import { ExitCode, UserError } from "../errors/user-error.ts";
 import { applyJumpLabelNops } from "../kernel/jump-labels.ts";
 import { PER_OBJECT_SECTION_TABLE, type SectionTable } from "./section-table.ts";
-import { ORC_UNWIND_ENTRY } from "./special.ts";
+import { ENTRY_SIZE_CANDIDATES, ORC_UNWIND_ENTRY } from "./special.ts";
 import { type KernelTarget, klpSymbolName } from "./types.ts";
 
 /** How the extractor reaches symbols that are not part of the included functions. */
@@ -262,14 +262,47 @@ function filterSpecialSections(
   const filter: SpecialFilter = { obj, table, ...state, leaveOut, replacementRanges: [] };
   let orcIndices: number[] | undefined;
   for (const sec of obj.sections) {
-    const size = table.entrySizes[sec.name];
-    if (size === undefined || sec.isRelocation) continue;
+    if (table.entrySizes[sec.name] === undefined || sec.isRelocation) continue;
+    const size = entrySizeOf(obj, sec, table.entrySizes[sec.name] as number);
     const keptEntries = filterEntries(filter, sec, size);
     if (sec.name === ".orc_unwind_ip" && keptEntries.length > 0) orcIndices = keptEntries;
   }
   if (orcIndices) keepOrcEntries(obj, orcIndices, kept);
   keepUsedReplacements(obj, filter.replacementRanges, kept);
   noteUncarriedSections(obj, table, text, kept, notes);
+}
+
+/**
+ * The entry size of a special section: the table's, or for a table whose layout differs between
+ * kernels (ENTRY_SIZE_CANDIDATES) the candidate that splits the section into entries whose
+ * relocations sit at the same offsets. A table that fits none is refused rather than cut at the
+ * wrong places (6.12's 14-byte alternatives cut at 12 bytes panicked the guest at load).
+ */
+function entrySizeOf(obj: ElfObject, sec: Section, tableSize: number): number {
+  const candidates = ENTRY_SIZE_CANDIDATES[sec.name];
+  if (!candidates) return tableSize;
+  const layout = (size: number, entry: number) =>
+    obj
+      .relocationsFor(sec)
+      .filter((r) => Math.floor(r.offset / size) === entry)
+      .map((r) => r.offset - entry * size)
+      .sort((a, b) => a - b)
+      .join(",");
+  const fits = (size: number) => {
+    if (sec.size === 0 || sec.size % size !== 0) return false;
+    const first = layout(size, 0);
+    for (let entry = 1; entry < sec.size / size; entry++) if (layout(size, entry) !== first) return false;
+    return true;
+  };
+  const size = candidates.find(fits);
+  if (size === undefined) {
+    throw new UserError(
+      `The unit's ${sec.name} (${sec.size} bytes) has entries of none of the known sizes (${candidates.join(", ")}): this kernel's layout is not supported.`,
+      [],
+      ExitCode.REFUSED,
+    );
+  }
+  return size;
 }
 
 /** A special section's relocations grouped by the entry (of `size` bytes) they fall in. */
@@ -306,9 +339,10 @@ function filterEntries(filter: SpecialFilter, sec: Section, size: number): numbe
     data.set(sec.data.subarray(entry * size, entry * size + size), j * size);
     for (const rel of byEntry.get(entry) ?? []) {
       newRelocs.push({ ...rel, offset: rel.offset - entry * size + j * size });
-      // An alternative's repl_offset (at +4) points at its replacement code, len at +11.
+      // An alternative's repl_offset (at +4) points at its replacement code; replacementlen
+      // is the entry's last byte (+11 in 6.1's 12-byte alt_instr, +13 in 6.12's 14-byte one).
       if (sec.name === ".altinstructions" && rel.offset - entry * size === 4) {
-        const len = BigInt(sec.data[entry * size + 11] ?? 0);
+        const len = BigInt(sec.data[entry * size + size - 1] ?? 0);
         filter.replacementRanges.push([rel.addend, rel.addend + len]);
       }
     }
