@@ -7,10 +7,7 @@ import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
 import { formatSeconds, note } from "../../util/progress.ts";
 import { runInTargetVm } from "../../vm/index.ts";
 import { examples } from "../help.ts";
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
+import { collect } from "../targets.ts";
 
 function seconds(value: string): number {
   const parsed = Number(value);
