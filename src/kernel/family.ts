@@ -34,10 +34,22 @@ export interface KernelFamily {
    * again while the livepatch stays fails to load.
    */
   klpRelocationsClearedOnUnload: boolean;
+  /**
+   * Every livepatch transition rewrites all `call __SCT__cond_resched` sites twice (to
+   * klp_cond_resched and back: sched_dynamic_klp_enable(), Linux 6.4+ with PREEMPT_DYNAMIC).
+   * Under QEMU 7.2's multi-threaded TCG that int3-based patching races with the other vCPU
+   * (an unhandled int3 oops in rcu_gp_fqs_loop was seen in about 1 verify run in 60), so the
+   * VM of such a kernel gets one vCPU (src/vm/index.ts runInTargetVm).
+   */
+  transitionsRewriteCondResched: boolean;
 }
 
-/** The family of a configuration (`.config` text) and its x86 module loader source. */
-export function familyOf(config: Map<string, string>, moduleLoaderSource: string): KernelFamily {
+/** The family of a configuration (`.config` text), its x86 module loader and scheduler source. */
+export function familyOf(
+  config: Map<string, string>,
+  moduleLoaderSource: string,
+  schedulerSource = "",
+): KernelFamily {
   const on = (name: string) => config.get(name) === "y";
   const ibt = on("CONFIG_X86_KERNEL_IBT");
   return {
@@ -47,6 +59,8 @@ export function familyOf(config: Map<string, string>, moduleLoaderSource: string
       ? Number.parseInt(config.get("CONFIG_FUNCTION_PADDING_BYTES") ?? "0", 10) || 0
       : 0,
     klpRelocationsClearedOnUnload: /\bclear_relocate_add\s*\(/.test(moduleLoaderSource),
+    transitionsRewriteCondResched:
+      on("CONFIG_PREEMPT_DYNAMIC") && /\bsched_dynamic_klp_enable\s*\(/.test(schedulerSource),
   };
 }
 
@@ -56,10 +70,14 @@ const cache = new Map<string, KernelFamily>();
 export function targetFamily(paths: TargetPaths): KernelFamily {
   let family = cache.get(paths.tree);
   if (!family) {
-    const loader = join(paths.tree, "arch", "x86", "kernel", "module.c");
+    const source = (...path: string[]) => {
+      const file = join(paths.tree, ...path);
+      return existsSync(file) ? readFileSync(file, "utf8") : "";
+    };
     family = familyOf(
       parseKconfig(readFileSync(join(paths.tree, ".config"), "utf8")),
-      existsSync(loader) ? readFileSync(loader, "utf8") : "",
+      source("arch", "x86", "kernel", "module.c"),
+      source("kernel", "sched", "core.c"),
     );
     cache.set(paths.tree, family);
   }

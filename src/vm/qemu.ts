@@ -16,6 +16,8 @@ export interface QemuLaunch {
   outputSocket: string;
   writableDir?: string;
   extraCmdline?: readonly string[];
+  /** Virtual CPUs (default 2). */
+  cpus?: number;
   /** False for a minimal guest (a kernel without 9p): no host shares at all. Default true. */
   hostRoot?: boolean;
 }
@@ -54,7 +56,7 @@ export function qemuArgs(launch: QemuLaunch): string[] {
     "-m",
     "1024",
     "-smp",
-    "2",
+    String(launch.cpus ?? 2),
     "-nographic",
     "-no-reboot",
     "-nic",

@@ -296,6 +296,7 @@ async function boot(checked: Checked, images: VmImages, accel: Accel): Promise<V
       vmlinuz: images.kernel,
       initrd,
       hostRoot: images.hostRoot,
+      cpus: options.cpus,
       accel,
       runDir,
       outputSocket,

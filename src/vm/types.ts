@@ -24,6 +24,8 @@ export interface VmOptions {
   extraCmdline?: string[];
   /** A host directory mounted read-write at the same path in the guest. */
   writableDir?: string;
+  /** Virtual CPUs; default 2. */
+  cpus?: number;
   /** Try KVM first (falls back to TCG with a warning); TCG is the default. */
   kvm?: boolean;
   /**
