@@ -104,7 +104,10 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
   const initramfs = await ensureInitramfs({ release: options.release, modulesDir: options.modulesDir });
   if (initramfs.built)
     note(`vm: built the initramfs for ${options.release} in ${formatSeconds(Date.now() - started)}`);
-  if (!initramfs.hostRoot && (checked.modules.length > 0 || options.writableDir !== undefined)) {
+  if (
+    !initramfs.hostRoot &&
+    (checked.modules.length > 0 || options.writableDir !== undefined || options.needsHostFiles)
+  ) {
     throw new UserError(
       `Kernel ${options.release} has no 9p support (CONFIG_NET_9P, as in Debian's -cloud-amd64 kernels): its VM runs busybox commands only and cannot load or write host files.`,
     );

@@ -139,11 +139,15 @@ test("a kernel without 9p (cloud): the command runs in the minimal guest, its fi
   );
 });
 
-test("a kernel without 9p refuses host modules and a writable directory before QEMU starts", async () => {
+test("a kernel without 9p refuses host modules, a writable directory and host programs before QEMU starts", async () => {
   await withFake(
     "exit",
     async (vm) => {
-      for (const extra of [{ modules: [vm.options.vmlinuz] }, { writableDir: vm.dir }]) {
+      for (const extra of [
+        { modules: [vm.options.vmlinuz] },
+        { writableDir: vm.dir },
+        { needsHostFiles: true },
+      ]) {
         await assert.rejects(
           runInVm({ ...vm.options, command: ["true"], ...extra }),
           /has no 9p support .* cannot load or write host files/,
