@@ -13,6 +13,7 @@ import { ExitCode, UserError } from "../errors/user-error.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { assemblePatch, included } from "../klp/assemble.ts";
+import { ibtRefusals } from "../klp/ibt-running.ts";
 import { packageModule, type SignOptions } from "../klp/package.ts";
 import type { IncludedFunction, KernelTarget } from "../klp/types.ts";
 import type { Fix } from "./fixes.ts";
@@ -113,6 +114,12 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         outPath: req.outPath,
         logFile: join(workDir, "kbuild.log"),
         sign: req.sign,
+        // IBT kernels (6.12): every function reached through a pointer starts with ENDBR64.
+        check: (ko) => {
+          const found = ibtRefusals(req.paths, ko);
+          const fixes = carried.map((o) => o.fix);
+          if (found.length > 0) throw new BuildRefusedError(found.map((r) => ({ ...r, fixes })));
+        },
       }),
     );
     return {

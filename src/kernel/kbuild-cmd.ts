@@ -74,11 +74,13 @@ export function splitShell(line: string): string[][] {
   return commands;
 }
 
-/** Parses the `cmd_<object> := ...` line of a .cmd file. */
+/** Parses the `cmd_<object> := ...` line of a .cmd file (`savedcmd_<object>` since Linux 6.3). */
 export function parseUnitCommand(cmdFileText: string, object: string): UnitCommand {
-  const prefix = `cmd_${object} := `;
-  const line = cmdFileText.split("\n").find((l) => l.startsWith(prefix));
-  if (!line) throw new Error(`no 'cmd_${object}' line in its .cmd file`);
+  const prefixes = [`cmd_${object} := `, `savedcmd_${object} := `];
+  const lines = cmdFileText.split("\n");
+  const prefix = prefixes.find((p) => lines.some((l) => l.startsWith(p)));
+  const line = prefix && lines.find((l) => l.startsWith(prefix));
+  if (!prefix || !line) throw new Error(`no 'cmd_${object}' line in its .cmd file`);
   const commands = splitShell(unescapeMake(line.slice(prefix.length)));
   const compile = commands[0];
   if (!compile) throw new Error(`empty command for ${object}`);

@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch build --target T FIX [FIX...] [-o OUT.ko]`: parsing and printing only; the
 // pipeline is src/build/pipeline.ts. Exit 0 with a module, 2 when the fix is refused (or, with
-// several, when none can go in), 3 when nothing changes a function, 1 on errors.
+// several, when none can go in), 3 when nothing changes a function, 1 on errors. With several
+// --target, one module per target (the same pipeline once per target); a target the fixes fail
+// on is reported for that target and the others go on.
 import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { type Fix, readFixes } from "../../build/fixes.ts";
-import { type BuildReport, buildLivepatch } from "../../build/pipeline.ts";
+import { type BuildReport, type BuildRequest, buildLivepatch } from "../../build/pipeline.ts";
 import { BuildRefusedError, type FixOutcome } from "../../build/verdicts.ts";
-import { UserError } from "../../errors/user-error.ts";
+import { ExitCode, UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
-import { DEFAULT_TARGET, parseTargetName } from "../../kernel/target-layout.ts";
+import type { TargetPaths } from "../../kernel/target-layout.ts";
+import { DEFAULT_TARGET, type TargetId, targetName } from "../../kernel/target-layout.ts";
 import { checkModuleName, moduleNameFromFix, moduleNameFromSeries } from "../../klp/module-name.ts";
 import { defaultJobs } from "../../util/pool.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
 import { table } from "../../util/text-table.ts";
 import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
+import { collect } from "../options.ts";
 import { emit } from "../output.ts";
+import { moduleFileFor, targetsFrom } from "../targets.ts";
 
 /** The default unit budget of one header change (`--max-units`). */
 export const DEFAULT_MAX_UNITS = 300;
@@ -106,6 +111,54 @@ function checkOptions(options: {
   if (options.signCert) checkUserFile(options.signCert, "a certificate");
 }
 
+interface TargetOutcome {
+  target: string;
+  report?: BuildReport;
+  /** The sentence when this target failed, its exit code and, for a refusal, the refusals. */
+  error?: string;
+  exitCode?: ExitCode;
+  refused?: BuildRefusedError["refusals"];
+}
+
+/** One build per target, each to `<dir>/<name>-<release>.ko`; failures are per target. */
+async function buildForTargets(
+  targets: TargetId[],
+  dir: string,
+  name: string,
+  request: (paths: TargetPaths, outPath: string) => BuildRequest,
+): Promise<TargetOutcome[]> {
+  const outcomes: TargetOutcome[] = [];
+  for (const id of targets) {
+    const target = targetName(id);
+    try {
+      const paths = await step(`prepare target ${target}`, () => prepareTarget(id));
+      const report = await buildLivepatch(request(paths, moduleFileFor(dir, name, id)));
+      for (const w of report.warnings) warn(`${target}: ${w}`);
+      outcomes.push({ target, report });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      warn(`${target}: ${error.message}`);
+      outcomes.push({
+        target,
+        error: error.message,
+        exitCode: error.exitCode,
+        ...(error instanceof BuildRefusedError ? { refused: error.refusals } : {}),
+      });
+    }
+  }
+  return outcomes;
+}
+
+function renderOutcomes({ targets: outcomes }: { targets: TargetOutcome[] }): string {
+  return outcomes
+    .map((o) =>
+      o.report
+        ? `== ${o.target}\n${renderBuildReport(o.report)}`
+        : `== ${o.target}\nnot built: ${o.error}${(o.refused ?? []).map((r) => `\n  ${r.unit}: ${r.name}: ${r.kind}: ${r.reason}`).join("")}`,
+    )
+    .join("\n\n");
+}
+
 export function registerBuild(program: Command): void {
   program
     .command("build")
@@ -114,8 +167,15 @@ export function registerBuild(program: Command): void {
       "<fix...>",
       "fixes, applied in order: unified diffs against the target's source (patch -p1), directories of them, or quilt series files",
     )
-    .option("--target <name>", "the target kernel", DEFAULT_TARGET)
-    .option("-o, --output <ko>", "where to write the module (default: ./<name>.ko)")
+    .option(
+      "--target <name>",
+      `the target kernel (default ${DEFAULT_TARGET}); repeat for one module per target`,
+      collect,
+    )
+    .option(
+      "-o, --output <ko>",
+      "where to write the module (default: ./<name>.ko); with several targets a directory",
+    )
     .option("--name <name>", "module and livepatch name (default: hp_<fix file name>, or hp_<series>_<hash>)")
     .option("--no-replace", "stack on earlier livepatches instead of replacing them")
     .option("--strict", "with several fixes: fail (exit 2) when any fix is left out")
@@ -138,10 +198,14 @@ that no longer applies or compiles without it. The report has a verdict per fix.
 Exit status: 0 module built, 2 the fix cannot be live-patched safely (each refusal is
 listed with its reason; with several fixes: none can, or one was left out under --strict),
 3 no function changes, 1 any other error.
+With several --target options, one module per target goes to <dir>/<name>-<release>.ko (-o names
+the directory, default the current one); a target the fixes fail on is reported for it alone
+and the exit status is that of the first target that failed (0 when all were built).
 ${examples(
   `hotpatch build --target ${DEFAULT_TARGET} fixes/01-af_unix-siocatmark-nonstream.patch -o af_unix.ko`,
   "hotpatch build fix.patch --name hp_cve_fix --no-replace --json > report.json",
   "hotpatch build patches/series -o update.ko --json > update.json",
+  "hotpatch build --target debian:6.1.0-50-amd64 --target debian:6.12.107+deb12-amd64 fix.patch -o out/",
 )}`,
     )
     .action(async (fixArgs, options) => {
@@ -154,25 +218,40 @@ ${examples(
       const maxUnits = positiveInteger(options.maxUnits, "--max-units");
       const jobs = options.jobs === undefined ? defaultJobs() : positiveInteger(options.jobs, "--jobs");
       const name = options.name ? checkModuleName(options.name) : defaultName(fixArgs, fixes);
+      const targets = targetsFrom(options.target);
+      const request = (paths: TargetPaths, outPath: string): BuildRequest => ({
+        paths,
+        fixes,
+        name,
+        replace: options.replace,
+        outPath,
+        maxUnits,
+        jobs,
+        strict: options.strict === true,
+        sign:
+          options.signKey && options.signCert
+            ? { key: resolve(options.signKey), cert: resolve(options.signCert) }
+            : undefined,
+        step,
+      });
+      if (targets.length > 1) {
+        const outcomes = await buildForTargets(targets, resolve(options.output ?? "."), name, request);
+        emit(options, { targets: outcomes }, renderOutcomes);
+        const failed = outcomes.filter((o) => !o.report);
+        if (failed.length > 0) {
+          throw new UserError(
+            `The fixes were not built for ${failed.length} of ${outcomes.length} targets: ${failed.map((o) => o.target).join(", ")}.`,
+            [],
+            failed[0]?.exitCode ?? ExitCode.ERROR,
+          );
+        }
+        return;
+      }
       const outPath = resolve(options.output ?? `${name}.ko`);
       if (!options.output) checkOutputPath(outPath, "the module");
-      const paths = await prepareTarget(parseTargetName(options.target));
+      const paths = await prepareTarget(targets[0] as TargetId);
       try {
-        const report = await buildLivepatch({
-          paths,
-          fixes,
-          name,
-          replace: options.replace,
-          outPath,
-          maxUnits,
-          jobs,
-          strict: options.strict === true,
-          sign:
-            options.signKey && options.signCert
-              ? { key: resolve(options.signKey), cert: resolve(options.signCert) }
-              : undefined,
-          step,
-        });
+        const report = await buildLivepatch(request(paths, outPath));
         for (const w of report.warnings) warn(w);
         emit(options, report, renderBuildReport);
       } catch (error) {
