@@ -13,7 +13,14 @@
 // change is refused as such, not as "too many units").
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expansionChanges } from "../kernel/expansion-probe.ts";
+import {
+  changedConstants,
+  encodingReason,
+  encodingUses,
+  expandedEncodingUses,
+  pastedEncodingUses,
+} from "../kernel/constant-uses.ts";
+import { type ExpansionChanges, expansionChanges } from "../kernel/expansion-probe.ts";
 import { realizeParentReferences, refreshScratchView, type TouchedFile } from "../kernel/fix.ts";
 import { functionNames, headerChange } from "../kernel/header-scope.ts";
 import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
@@ -27,6 +34,8 @@ import type { OverBudget, PlanOptions, UnitCandidate } from "./plan-units.ts";
 import { outsideRunningKernel } from "./plan-units.ts";
 
 export interface HeaderPlanContext {
+  /** Expansion probes already run, by header (null: none could run). */
+  probes: Map<string, ExpansionChanges | null>;
   paths: TargetPaths;
   viewDir: string;
   /** All applied fixes' text (their hunks for this header). */
@@ -43,6 +52,8 @@ export interface HeaderPlan {
   /** Every unit that can see the change is in `units` (no budget cut): the header's callers are
    * all rebuilt, so a prototype it changes may change (src/build/interfaces.ts). */
   complete: boolean;
+  /** Why the change cannot be live-patched whatever the units compile to (constant-uses.ts). */
+  unsafe?: string;
 }
 
 /**
@@ -71,6 +82,8 @@ export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Pro
     .filter((source) => !outsideRunningKernel(source))
     .map((source) => ({ source, state: ctx.stateOf(source) }))
     .filter((u) => u.state !== "n");
+  const unsafe = await encodingChange(ctx, file.path, built);
+  if (unsafe) return { units: [], notes, complete: false, unsafe };
   let candidates = built;
   if (built.length > NARROW_ABOVE) {
     candidates = await narrowByNames(ctx, file.path, built, notes);
@@ -139,7 +152,7 @@ async function narrowByNames(
     ...functionNames(readText(join(ctx.viewDir, header))),
   ]);
   const names: ChangedName[] = change.names.map((name) => ({ name, isFunction: functions.has(name) }));
-  const probe = await probeExpansions(ctx, header, built);
+  const probe = await probeOnce(ctx, header, built);
   if (probe) {
     for (const n of probe.names) {
       const known = names.find((m) => m.name === n.name);
@@ -166,6 +179,45 @@ function readText(path: string): string {
   } catch {
     return "";
   }
+}
+
+/** The probe of a header, run at most once per plan (the constant check and narrowing share it). */
+async function probeOnce(ctx: HeaderPlanContext, header: string, built: Unit[]) {
+  const cached = ctx.probes.get(header);
+  if (cached !== undefined) return cached ?? undefined;
+  const found = await probeExpansions(ctx, header, built);
+  ctx.probes.set(header, found ?? null);
+  return found;
+}
+
+/**
+ * A constant the fix changes in the header that encodes data the running kernel holds (a bit
+ * number, a mask, a state): where it is used so in the header, in the sources of its includers
+ * that name it, or in the expansions of one includer (pasted names). One sentence, or none.
+ */
+async function encodingChange(
+  ctx: HeaderPlanContext,
+  header: string,
+  built: Unit[],
+): Promise<string | undefined> {
+  const [original, fixed] = [readText(join(ctx.paths.tree, header)), readText(join(ctx.viewDir, header))];
+  const constants = changedConstants(original, fixed, ctx.fixText, header);
+  if (constants.length === 0) return undefined;
+  const probe = await probeOnce(ctx, header, built);
+  for (const c of constants) {
+    const uses = [
+      ...encodingUses(fixed, c.name),
+      ...pastedEncodingUses(fixed, c.name),
+      ...expandedEncodingUses(probe?.definitions ?? [], c),
+    ];
+    for (const u of built) {
+      if (uses.length >= 3) break;
+      const text = readText(join(ctx.paths.tree, u.source));
+      if (text.includes(c.name)) uses.push(...encodingUses(text, c.name).map((l) => `${u.source}: ${l}`));
+    }
+    if (uses.length > 0) return encodingReason(c, uses);
+  }
+  return undefined;
 }
 
 /**

@@ -17,6 +17,8 @@ import type { PreprocessedUnit } from "./preprocess.ts";
 export interface ExpansionChanges {
   /** Top-level definitions whose expanded text differs, is new, or is gone. */
   names: ChangedName[];
+  /** The expanded text of each changed definition present on both sides. */
+  definitions: Array<{ name: string; old: string; new: string }>;
   /** The headers whose expansions this compared (the probe unit's reads). */
   headers: Set<string>;
 }
@@ -72,12 +74,14 @@ export async function expansionChanges(
     realizeParentReferences(viewDir, unit.climbs);
     const after = definitions(await preprocessTo(viewDir, unit, join(workDir, "probe-fixed.i"), logFile));
     const names: ChangedName[] = [];
+    const changed: ExpansionChanges["definitions"] = [];
     for (const name of new Set([...before.keys(), ...after.keys()])) {
       const [b, a] = [before.get(name), after.get(name)];
       if (b?.text === a?.text) continue;
       names.push({ name, isFunction: (b ?? a)?.isFunction ?? false });
+      if (b && a) changed.push({ name, old: b.text, new: a.text });
     }
-    return { names, headers: new Set(unit.reads) };
+    return { names, definitions: changed, headers: new Set(unit.reads) };
   } catch {
     return undefined;
   }
