@@ -4,6 +4,7 @@
 // kernel requires (livepatch "Y", GPL), plus one `hotpatch_fix` entry per fix carried (its
 // provenance, read back by `hotpatch load` and `list`). The replacement functions themselves
 // come prebuilt in the patch objects; the stub only names their global aliases.
+import { UNSAFE_MODINFO_TAG } from "../util/unsafe-override.ts";
 import { FIX_MODINFO_TAG, fixModinfoValue } from "./provenance.ts";
 import type { CallbackKind, ModulePlan, PatchedObject } from "./types.ts";
 
@@ -106,6 +107,9 @@ export function generateStub(plan: ModulePlan): string {
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',
     ...fixesModinfo(plan),
+    ...(plan.unsafeKinds?.length
+      ? [`MODULE_INFO(${UNSAFE_MODINFO_TAG}, ${cString(plan.unsafeKinds.join(","))});`]
+      : []),
     ...plan.namespaces.map((ns) => `MODULE_IMPORT_NS(${ns});`),
     `MODULE_DESCRIPTION(${cString(`hotpatch livepatch ${plan.name}`)});`,
     "",
