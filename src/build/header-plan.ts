@@ -170,7 +170,11 @@ async function narrowByNames(
       probe?.headers ?? new Set(),
     ),
   );
-  return built.filter((u) => users.has(u.source));
+  const narrowed = built.filter((u) => users.has(u.source));
+  notes.push(
+    `${header}: the fix changes ${names.map((n) => n.name).join(", ")}; of the ${built.length} built units including it, ${narrowed.length} name them`,
+  );
+  return narrowed;
 }
 
 function readText(path: string): string {

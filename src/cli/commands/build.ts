@@ -99,6 +99,7 @@ function defaultName(args: string[], fixes: Fix[]): string {
 function checkOptions(options: {
   name?: string;
   output?: string;
+  target?: string[];
   signKey?: string;
   signCert?: string;
 }): void {
@@ -106,13 +107,17 @@ function checkOptions(options: {
   if (Boolean(options.signKey) !== Boolean(options.signCert)) {
     throw new UserError("--sign-key and --sign-cert go together: give both or neither.");
   }
-  if (options.output) checkOutputPath(resolve(options.output), "the module");
+  // With several targets -o names the directory the modules go to.
+  const severalTargets = (options.target?.length ?? 0) > 1;
+  if (options.output && !severalTargets) checkOutputPath(resolve(options.output), "the module");
   if (options.signKey) checkUserFile(options.signKey, "a private key");
   if (options.signCert) checkUserFile(options.signCert, "a certificate");
 }
 
 interface TargetOutcome {
   target: string;
+  /** Whether the module for this target was built. */
+  ok: boolean;
   report?: BuildReport;
   /** The sentence when this target failed, its exit code and, for a refusal, the refusals. */
   error?: string;
@@ -134,12 +139,13 @@ async function buildForTargets(
       const paths = await step(`prepare target ${target}`, () => prepareTarget(id));
       const report = await buildLivepatch(request(paths, moduleFileFor(dir, name, id)));
       for (const w of report.warnings) warn(`${target}: ${w}`);
-      outcomes.push({ target, report });
+      outcomes.push({ target, ok: true, report });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       warn(`${target}: ${error.message}`);
       outcomes.push({
         target,
+        ok: false,
         error: error.message,
         exitCode: error.exitCode,
         ...(error instanceof BuildRefusedError ? { refused: error.refusals } : {}),
@@ -240,7 +246,7 @@ ${examples(
         const failed = outcomes.filter((o) => !o.report);
         if (failed.length > 0) {
           throw new UserError(
-            `The fixes were not built for ${failed.length} of ${outcomes.length} targets: ${failed.map((o) => o.target).join(", ")}.`,
+            `The ${fixes.length === 1 ? "fix was" : "fixes were"} not built for ${failed.length} of ${outcomes.length} targets: ${failed.map((o) => o.target).join(", ")}.`,
             [],
             failed[0]?.exitCode ?? ExitCode.ERROR,
           );
