@@ -57,7 +57,9 @@ test("igmp (CVE-2026-72323, CVE-2026-64423) with a new inline in include/linux/i
   const notes = (r as unknown as { notes: string[] }).notes;
   assert.ok(
     notes.some((n) =>
-      /inetdevice\.h: the fix changes .*in_dev_hold_safe.*; of the \d+ built units including it, 0 name them/.test(n),
+      /inetdevice\.h: the fix changes .*in_dev_hold_safe.*; of the \d+ built units including it, 0 name them/.test(
+        n,
+      ),
     ),
     notes.join("\n"),
   );
