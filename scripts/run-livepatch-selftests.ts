@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Peer suite: the kernel's own livepatch selftests on the target kernel, in the VM.
-// Builds lib/livepatch/test_klp_*.c from the target's source as external modules (CONFIG_
-// TEST_LIVEPATCH is off in Debian), then runs tools/testing/selftests/livepatch/*.sh in one
-// VM boot (test/fixtures/runtime/selftests-guest.sh) and prints, per script, pass / fail /
-// skip with the failing test's diff. Run: npx tsx scripts/run-livepatch-selftests.ts [--json]
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+// Builds the test_klp_*.c modules from the target's source as external modules (CONFIG_
+// TEST_LIVEPATCH is off in Debian; 6.1 keeps them in lib/livepatch, 6.12 in the selftests'
+// own test_modules/), and 6.12's test_klp-call_getpid helper with gcc, then runs
+// tools/testing/selftests/livepatch/*.sh in one VM boot (test/fixtures/runtime/
+// selftests-guest.sh) and prints, per script, pass / fail / skip with the failing test's diff.
+// Run: npx tsx scripts/run-livepatch-selftests.ts [--target debian:<abi>] [--json]
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +14,7 @@ import { buildExternalModule } from "../src/kernel/kbuild.ts";
 import { prepareTarget } from "../src/kernel/prepare.ts";
 import { DEFAULT_TARGET, parseTargetName } from "../src/kernel/target-layout.ts";
 import { runInTargetVm } from "../src/kernel/target-vm.ts";
+import { run } from "../src/util/run.ts";
 
 export interface SelftestResult {
   script: string;
@@ -51,20 +54,35 @@ export function parseSelftestOutput(output: string): SelftestResult[] {
   return results;
 }
 
-async function buildTestModules(tree: string): Promise<string> {
+/** Where the test modules' sources are: lib/livepatch (6.1) or the selftests' test_modules (6.12). */
+function testModuleSources(tree: string, selftests: string): string {
+  const inSelftests = join(selftests, "test_modules");
+  return existsSync(inSelftests) ? inSelftests : join(tree, "lib", "livepatch");
+}
+
+async function buildTestModules(tree: string, selftests: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "hp-klp-selftests-"));
-  const sources = readdirSync(join(tree, "lib", "livepatch")).filter((f) => /^test_klp_.*\.c$/.test(f));
-  for (const file of sources) copyFileSync(join(tree, "lib", "livepatch", file), join(dir, file));
+  const from = testModuleSources(tree, selftests);
+  const sources = readdirSync(from).filter((f) => /^test_klp_.*\.c$/.test(f));
+  for (const file of sources) copyFileSync(join(from, file), join(dir, file));
   writeFileSync(join(dir, "Kbuild"), `obj-m += ${sources.map((f) => f.replace(/\.c$/, ".o")).join(" ")}\n`);
   await buildExternalModule({ tree, moduleDir: dir, logFile: join(dir, "build.log") });
+  // test-syscall.sh (6.12) runs this helper; the guest runs host binaries, so build it here.
+  const getpid = join(selftests, "test_klp-call_getpid.c");
+  if (existsSync(getpid)) await run("gcc", ["-O2", "-o", join(dir, "test_klp-call_getpid"), getpid]);
   return dir;
+}
+
+function targetArgument(): string {
+  const at = process.argv.indexOf("--target");
+  return at >= 0 ? (process.argv[at + 1] ?? DEFAULT_TARGET) : DEFAULT_TARGET;
 }
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const paths = await prepareTarget(parseTargetName(DEFAULT_TARGET));
-  const modules = await buildTestModules(paths.tree);
+  const paths = await prepareTarget(parseTargetName(targetArgument()));
   const selftests = join(paths.tree, "tools", "testing", "selftests", "livepatch");
+  const modules = await buildTestModules(paths.tree, selftests);
   const started = Date.now();
   const vm = await runInTargetVm(paths, {
     command: ["bash", guestScript, modules, selftests],

@@ -7,6 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 function findTests(dir) {
+  if (!statSync(dir).isDirectory()) return [dir];
   const found = [];
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);

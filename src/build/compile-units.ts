@@ -11,7 +11,7 @@ import { readElf, SHN, STT } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { UnitBuild } from "../kernel/build-types.ts";
 import { compilePatched, compilePristineBatch, hasFtrace, type PristineUnit } from "../kernel/compile.ts";
-import { refreshScratchView } from "../kernel/fix.ts";
+import { realizeParentReferences, refreshScratchView } from "../kernel/fix.ts";
 import { loadKallsyms } from "../kernel/kallsyms.ts";
 import { moduleKallsyms } from "../kernel/match.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
@@ -154,6 +154,8 @@ export async function compileUnits(
     if (typeof place === "string") result.notes.push(place);
     else placed.push({ candidate, pristine: unit, ...place });
   }
+  // A unit that reaches a file through `..` must see the view's copy (before compiles run).
+  for (const p of placed) realizeParentReferences(viewDir, p.pristine.climbs);
   const fixedProgress = counter("compiling units with the fixes", placed.length);
   let done = 0;
   await mapPool(placed, options.jobs, async (p) => {

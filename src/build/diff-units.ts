@@ -118,7 +118,13 @@ async function diffUnit(
   if (mayHaveMovedLines(diff, options.sourceFunctions)) {
     oldLines.view ??= makeOldLinesView(options, join(options.workDir, "view-old-lines"));
     const out = join(options.workDir, "old-lines", unit.object);
-    const built = await compilePatched(oldLines.view, unit.pristine.command, out, options.logFile).then(
+    const built = await compilePatched(
+      oldLines.view,
+      unit.pristine.command,
+      out,
+      options.logFile,
+      unit.pristine.climbs,
+    ).then(
       () => true,
       () => false,
     );

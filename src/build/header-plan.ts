@@ -14,9 +14,21 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { expansionChanges } from "../kernel/expansion-probe.ts";
-import { refreshScratchView, type TouchedFile, touchedFiles } from "../kernel/fix.ts";
-import { headerChange } from "../kernel/header-scope.ts";
+import {
+  changedConstants,
+  encodingReason,
+  encodingUses,
+  expandedEncodingUses,
+  pastedEncodingUses,
+} from "../kernel/constant-uses.ts";
+import { type ExpansionChanges, expansionChanges } from "../kernel/expansion-probe.ts";
+import {
+  realizeParentReferences,
+  refreshScratchView,
+  type TouchedFile,
+  touchedFiles,
+} from "../kernel/fix.ts";
+import { functionNames, headerChange } from "../kernel/header-scope.ts";
 import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
 import { headerUsers, type IncludeIndex } from "../kernel/includes.ts";
 import { type PreprocessedUnit, preprocessedHashInView, preprocessPristine } from "../kernel/preprocess.ts";
@@ -28,6 +40,8 @@ import type { OverBudget, PlanOptions, UnitCandidate } from "./plan-units.ts";
 import { outsideRunningKernel } from "./plan-units.ts";
 
 export interface HeaderPlanContext {
+  /** Expansion probes already run, by header (null: none could run). */
+  probes: Map<string, ExpansionChanges | null>;
   paths: TargetPaths;
   viewDir: string;
   /** All applied fixes' text (their hunks for this header). */
@@ -44,6 +58,8 @@ export interface HeaderPlan {
   /** Every unit that can see the change is in `units` (no budget cut): the header's callers are
    * all rebuilt, so a prototype it changes may change (src/build/interfaces.ts). */
   complete: boolean;
+  /** Why the change cannot be live-patched whatever the units compile to (constant-uses.ts). */
+  unsafe?: string;
 }
 
 /**
@@ -72,6 +88,8 @@ export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Pro
     .filter((source) => !outsideRunningKernel(source))
     .map((source) => ({ source, state: ctx.stateOf(source) }))
     .filter((u) => u.state !== "n");
+  const unsafe = await encodingChange(ctx, file.path, built);
+  if (unsafe) return { units: [], notes, complete: false, unsafe };
   let candidates = built;
   if (built.length > NARROW_ABOVE) {
     candidates = await narrowByNames(ctx, file.path, built, notes);
@@ -135,8 +153,12 @@ async function narrowByNames(
       );
     return built;
   }
-  const names: ChangedName[] = change.names.map((name) => ({ name, isFunction: false }));
-  const probe = await probeExpansions(ctx, header, built);
+  const functions = new Set([
+    ...functionNames(readText(join(ctx.paths.tree, header))),
+    ...functionNames(readText(join(ctx.viewDir, header))),
+  ]);
+  const names: ChangedName[] = change.names.map((name) => ({ name, isFunction: functions.has(name) }));
+  const probe = await probeOnce(ctx, header, built);
   if (probe) {
     for (const n of probe.names) {
       const known = names.find((m) => m.name === n.name);
@@ -154,12 +176,69 @@ async function narrowByNames(
       probe?.headers ?? new Set(),
     ),
   );
-  return built.filter((u) => users.has(u.source));
+  const narrowed = built.filter((u) => users.has(u.source));
+  notes.push(
+    `${header}: the fix changes ${names.map((n) => n.name).join(", ")}; of the ${built.length} built units including it, ${narrowed.length} name them`,
+  );
+  return narrowed;
 }
 
-/** The expansion-level changes seen by the first includer that preprocesses. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "latin1");
+  } catch {
+    return "";
+  }
+}
+
+/** The probe of a header, run at most once per plan (the constant check and narrowing share it). */
+async function probeOnce(ctx: HeaderPlanContext, header: string, built: Unit[]) {
+  const cached = ctx.probes.get(header);
+  if (cached !== undefined) return cached ?? undefined;
+  const found = await probeExpansions(ctx, header, built);
+  ctx.probes.set(header, found ?? null);
+  return found;
+}
+
+/**
+ * A constant the fix changes in the header that encodes data the running kernel holds (a bit
+ * number, a mask, a state): where it is used so in the header, in the sources of its includers
+ * that name it, or in the expansions of one includer (pasted names). One sentence, or none.
+ */
+async function encodingChange(
+  ctx: HeaderPlanContext,
+  header: string,
+  built: Unit[],
+): Promise<string | undefined> {
+  const [original, fixed] = [readText(join(ctx.paths.tree, header)), readText(join(ctx.viewDir, header))];
+  const constants = changedConstants(original, fixed, ctx.fixText, header);
+  if (constants.length === 0) return undefined;
+  const probe = await probeOnce(ctx, header, built);
+  for (const c of constants) {
+    const uses = [
+      ...encodingUses(fixed, c.name),
+      ...pastedEncodingUses(fixed, c.name),
+      ...expandedEncodingUses(probe?.definitions ?? [], c),
+    ];
+    for (const u of built) {
+      if (uses.length >= 3) break;
+      const text = readText(join(ctx.paths.tree, u.source));
+      if (text.includes(c.name)) uses.push(...encodingUses(text, c.name).map((l) => `${u.source}: ${l}`));
+    }
+    if (uses.length > 0) return encodingReason(c, uses);
+  }
+  return undefined;
+}
+
+/**
+ * The expansion-level changes seen by the first includer that preprocesses; units that
+ * include the header themselves are tried first (the index's indirect includers may not).
+ */
 async function probeExpansions(ctx: HeaderPlanContext, header: string, built: Unit[]) {
-  for (const u of built.slice(0, 5)) {
+  const includes = ctx.index().includes;
+  const direct = built.filter((u) => includes[u.source]?.includes(header));
+  const tries = [...direct, ...built.filter((u) => !direct.includes(u))].slice(0, 5);
+  for (const u of tries) {
     const object = objectOfSource(u.source);
     const unit = (await preprocessPristine(ctx.paths, [object], ctx.options)).get(object);
     if (!unit?.reads.includes(header)) continue;
@@ -224,6 +303,7 @@ async function changedByPreprocessor(
   });
   pristineProgress.end();
   refreshScratchView(ctx.viewDir); // headers kbuild generated beside sources meanwhile
+  for (const unit of pristine.values()) realizeParentReferences(ctx.viewDir, unit.climbs);
   const fixedProgress = counter(`preprocessing the units including ${header} (fixed)`, candidates.length);
   const created = touchedFiles(ctx.fixText)
     .filter((t) => t.created)

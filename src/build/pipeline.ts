@@ -13,11 +13,14 @@ import { ExitCode, UserError } from "../errors/user-error.ts";
 import { parseSymvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { assemblePatch, included } from "../klp/assemble.ts";
+import { ibtRefusals } from "../klp/ibt-running.ts";
 import { packageModule, type SignOptions } from "../klp/package.ts";
 import type { IncludedFunction, KernelTarget } from "../klp/types.ts";
+import { warn } from "../util/progress.ts";
 import type { Fix } from "./fixes.ts";
 import { fixOutcomes } from "./outcomes.ts";
 import { type BuildStats, type Settled, settle } from "./triage.ts";
+import { overriddenKinds, overrideNotice, overrideWarning } from "./unsafe-override.ts";
 import { type BuildRefusalItem, BuildRefusedError, type FixOutcome } from "./verdicts.ts";
 
 export interface BuildRequest {
@@ -80,6 +83,8 @@ function workDirFor(paths: TargetPaths): string {
 export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
   const { steps, timed } = stepTimer(req);
   const workDir = workDirFor(req.paths);
+  const overrideKinds = overriddenKinds();
+  if (overrideKinds.size > 0) warn(overrideNotice(overrideKinds));
   try {
     const settled = await timed("apply, plan, compile and diff the fixes", () =>
       settle({
@@ -89,8 +94,10 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         logFile: join(workDir, "build.log"),
         maxUnits: req.maxUnits,
         jobs: req.jobs,
+        overrideKinds,
       }),
     );
+    const unsafe = settled.overridden.map(overrideWarning);
     const outcomes = fixOutcomes(req.fixes, settled.diffs, settled.leftOut, settled.sourceFunctions);
     const refused = [...settled.leftOut.values()].flatMap((l) => l.refusals);
     const changing = changingUnits(req, settled, outcomes, refused);
@@ -107,6 +114,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       namespaces: assembly.namespaces,
       sectionObjects: assembly.sectionObjects,
       fixes: carried.map((o) => ({ name: o.fix, sha256: o.sha256 })),
+      unsafeKinds: [...new Set(settled.overridden.map((o) => o.kind))],
     };
     const packaged = await timed("link the livepatch module (kbuild) and write klp relocations", () =>
       packageModule(plan, {
@@ -115,6 +123,12 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
         outPath: req.outPath,
         logFile: join(workDir, "kbuild.log"),
         sign: req.sign,
+        // IBT kernels (6.12): every function reached through a pointer starts with ENDBR64.
+        check: (ko) => {
+          const found = ibtRefusals(req.paths, ko);
+          const fixes = carried.map((o) => o.fix);
+          if (found.length > 0) throw new BuildRefusedError(found.map((r) => ({ ...r, fixes })));
+        },
       }),
     );
     return {
@@ -131,7 +145,7 @@ export async function buildLivepatch(req: BuildRequest): Promise<BuildReport> {
       kernelReferences: assembly.kernelReferences,
       klpRelocationSections: packaged.klp.sections,
       notes: [...settled.notes, ...assembly.notes],
-      warnings: assembly.warnings,
+      warnings: [...unsafe, ...assembly.warnings],
       signed: packaged.signed,
       steps,
       stats: settled.stats,

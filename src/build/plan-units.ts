@@ -3,8 +3,14 @@
 // A touched .c file is its own unit (or the units that #include it); a touched header reaches
 // the units header-plan.ts finds; assembly, build-system and other files are refused with a
 // reason; documentation and tools are ignored with a note. Nothing is compiled here.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  changedConstants,
+  encodingReason,
+  encodingUses,
+  pastedEncodingUses,
+} from "../kernel/constant-uses.ts";
 import type { TouchedFile } from "../kernel/fix.ts";
 import { headerUsers, loadIncludeIndex } from "../kernel/includes.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
@@ -36,7 +42,7 @@ export interface UnitCandidate {
 export interface FileRefusal {
   file: string;
   fixes: string[];
-  kind: "unsupported";
+  kind: "unsupported" | "unsafe-data";
   reason: string;
 }
 
@@ -142,7 +148,15 @@ export async function planUnits(
   const plan: UnitPlan = { candidates: [], refusals: [], notes: [], overBudget: [], completeHeaders: [] };
   const index = () => loadIncludeIndex(paths.tree, join(paths.root, "cache", "include-index.json"));
   const fixText = fixes.map((f) => f.text).join("\n");
-  const headerCtx: HeaderPlanContext = { paths, viewDir, fixText, stateOf, index, options };
+  const headerCtx: HeaderPlanContext = {
+    paths,
+    viewDir,
+    fixText,
+    stateOf,
+    index,
+    options,
+    probes: new Map(),
+  };
   for (const { file, fixes: by } of touchedWithFixes(fixes)) {
     const kind = classifyTouched(file.path);
     if (kind === "ignored") {
@@ -155,11 +169,15 @@ export async function planUnits(
       continue;
     }
     if (kind === "c-source") {
+      const unsafe = sourceEncodingChange(paths.tree, viewDir, file.path, fixText);
+      if (unsafe) plan.refusals.push({ file: file.path, fixes: by, kind: "unsafe-data", reason: unsafe });
       planSource(file.path, by, stateOf, index, set, plan.notes);
       continue;
     }
     const header = await planHeader(headerCtx, file);
     plan.notes.push(...header.notes);
+    if (header.unsafe)
+      plan.refusals.push({ file: file.path, fixes: by, kind: "unsafe-data", reason: header.unsafe });
     if (header.overBudget) plan.overBudget.push({ ...header.overBudget, fixes: by });
     if (header.complete) plan.completeHeaders.push(file.path);
     for (const u of header.units) set.add(u.source, file.path, by, false, u.state);
@@ -167,6 +185,22 @@ export async function planUnits(
   plan.candidates = [...set.byObject.values()].sort((a, b) => a.object.localeCompare(b.object));
   for (const o of plan.overBudget) o.sample = o.sample.map((s) => ({ ...s, fixes: o.fixes }));
   return plan;
+}
+
+/** A constant of a .c file the fix changes that encodes data (constant-uses.ts), in one sentence. */
+function sourceEncodingChange(
+  tree: string,
+  viewDir: string,
+  source: string,
+  fixText: string,
+): string | undefined {
+  const read = (path: string) => (existsSync(path) ? readFileSync(path, "latin1") : "");
+  const [original, fixed] = [read(join(tree, source)), read(join(viewDir, source))];
+  for (const c of changedConstants(original, fixed, fixText, source)) {
+    const uses = [...encodingUses(fixed, c.name), ...pastedEncodingUses(fixed, c.name)];
+    if (uses.length > 0) return encodingReason(c, uses);
+  }
+  return undefined;
 }
 
 /** A touched .c file is its own unit, unless it is built only inside the units that #include it. */

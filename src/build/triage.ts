@@ -20,6 +20,7 @@ import { type CompiledUnitDiff, diffUnits } from "./diff-units.ts";
 import type { Fix } from "./fixes.ts";
 import { prepareUnits } from "./inputs.ts";
 import type { OverBudget } from "./plan-units.ts";
+import { type OverriddenRefusal, overrideRefusals } from "./unsafe-override.ts";
 import { type BuildRefusalItem, BuildRefusedError, reportedRefusal, type UnitRefusal } from "./verdicts.ts";
 import { applySeries, type SeriesView } from "./view.ts";
 
@@ -30,6 +31,8 @@ export interface TriageRequest {
   logFile: string;
   maxUnits: number;
   jobs: number;
+  /** Refusal kinds built anyway (test-only, src/build/unsafe-override.ts); empty normally. */
+  overrideKinds: ReadonlySet<string>;
 }
 
 /** A fix left out, and why. */
@@ -50,6 +53,8 @@ export interface Settled {
   sourceFunctions: Map<string, string[]>;
   /** What the rounds cost: how many, distinct units compiled, fixed compiles run. */
   stats: BuildStats;
+  /** Refusals built anyway under the test-only override (empty normally). */
+  overridden: OverriddenRefusal[];
 }
 
 export interface BuildStats {
@@ -67,6 +72,7 @@ interface Round {
   links: CrossUnitLinks;
   notes: string[];
   refusals: UnitRefusal[];
+  overridden: OverriddenRefusal[];
   compileFailures: Array<{ unit: { source: string; fixes: string[] }; error: UserError }>;
 }
 
@@ -131,6 +137,7 @@ async function runRound(
     links: { globals: new Map(), refusals: [] },
     notes: [...inputs.notes],
     refusals: [],
+    overridden: [],
     compileFailures: [],
   };
   for (const r of inputs.refusals)
@@ -145,20 +152,24 @@ async function runRound(
   if (single && inputs.failures[0]) throw inputs.failures[0].error;
   round.compileFailures = inputs.failures.map((f) => ({ unit: f.candidate, error: f.error }));
   const fixText = view.applied.map((f) => f.text).join("\n");
-  const diffs = await diffUnits(
-    inputs.units,
-    {
-      tree: req.paths.tree,
-      viewDir: view.dir,
-      workDir: dir,
-      fixText,
-      sourceFunctions: fixFunctions(fixText, req.paths.tree),
-      logFile: req.logFile,
-      completeHeaders: inputs.completeHeaders,
-      symvers: req[symversKey],
-    },
-    round.notes,
+  const { diffs, overridden } = overrideRefusals(
+    await diffUnits(
+      inputs.units,
+      {
+        tree: req.paths.tree,
+        viewDir: view.dir,
+        workDir: dir,
+        fixText,
+        sourceFunctions: fixFunctions(fixText, req.paths.tree),
+        logFile: req.logFile,
+        completeHeaders: inputs.completeHeaders,
+        symvers: req[symversKey],
+      },
+      round.notes,
+    ),
+    req.overrideKinds,
   );
+  round.overridden = overridden;
   for (const d of diffs) {
     for (const r of d.diff.refused) {
       round.refusals.push({
@@ -210,7 +221,13 @@ async function culpritOf(
       },
     );
     const out = join(dir, "unit.o");
-    const built = await compilePatched(view.dir, unit.pristine.command, out, req.logFile).then(
+    const built = await compilePatched(
+      view.dir,
+      unit.pristine.command,
+      out,
+      req.logFile,
+      unit.pristine.climbs,
+    ).then(
       () => true,
       () => false,
     );
@@ -284,6 +301,7 @@ export async function settle(request: TriageRequest): Promise<Settled> {
         leftOut,
         sourceFunctions: new Map(req.fixes.map((f) => [f.name, fixFunctions(f.text, req.paths.tree)])),
         stats: { rounds: n + 1, units: req[unitsKey].size, fixedCompiles: req[reuseKey].size },
+        overridden: round.overridden,
       };
     }
     if (single) {

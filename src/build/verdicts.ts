@@ -61,9 +61,7 @@ export class BuildRefusedError extends UserError {
     readonly fixes: FixOutcome[] = [],
   ) {
     super(
-      fixes.length > 1
-        ? `No fix of the ${fixes.length} can be live-patched safely (${refusals.length} refusal${refusals.length === 1 ? "" : "s"}).`
-        : `The fix cannot be live-patched safely (${refusals.length} refusal${refusals.length === 1 ? "" : "s"}).`,
+      refusedSummary(fixes, refusals.length),
       refusals.map(
         (r) =>
           `${r.where ?? r.unit}: ${r.name}: ${r.kind}: ${r.reason}${r.suggestion ? ` (${r.suggestion})` : ""}`,
@@ -71,4 +69,14 @@ export class BuildRefusedError extends UserError {
       ExitCode.REFUSED,
     );
   }
+}
+
+/** The first sentence of a refused build: how many fixes are out of how many. */
+function refusedSummary(fixes: FixOutcome[], refusalCount: number): string {
+  const count = `${refusalCount} refusal${refusalCount === 1 ? "" : "s"}`;
+  if (fixes.length <= 1) return `The fix cannot be live-patched safely (${count}).`;
+  const leftOut = fixes.filter((f) => f.verdict === "refused" || f.verdict === "not-applied").length;
+  if (leftOut === fixes.length) return `No fix of the ${fixes.length} can be live-patched safely (${count}).`;
+  // Only --strict stops a build in which some fixes could go in.
+  return `${leftOut} of the ${fixes.length} fixes cannot be live-patched safely and --strict forbids leaving one out (${count}).`;
 }

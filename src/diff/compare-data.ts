@@ -5,11 +5,11 @@ import { compareObjects } from "./compare.ts";
 import { addReason, type Decisions, type DiffContext } from "./context.ts";
 import { isMarkerSection, isMarkerSymbol } from "./markers.ts";
 import type { DSection, DSymbol } from "./model.ts";
-import { isIgnoredSection, isText, isWritable, STT_FUNC, STT_OBJECT } from "./predicates.ts";
+import { isIgnoredSection, isText, isWritable, STB_LOCAL, STT_FUNC, STT_OBJECT } from "./predicates.ts";
 import { resolveTarget } from "./resolve.ts";
 import type { Refusal } from "./types.ts";
 import { type FuncUnit, rootOf } from "./units.ts";
-import { changedOpsTable, orphanConstant, unsafeData } from "./verdicts.ts";
+import { changedOpsTable, globalConstant, orphanConstant, unsafeData } from "./verdicts.ts";
 
 /** Refuses changed data that cannot be replaced; returns the changed constants. */
 export function compareData(ctx: DiffContext, d: Decisions, users: Map<DSymbol, FuncUnit[]>): Set<DSymbol> {
@@ -50,6 +50,8 @@ function refuseDataChange(
 ): Refusal | undefined {
   if (isWritable(p.section) || isWritable(o.section)) return unsafeData(o.name, detail, p.section.name);
   if (holdsFunctionPointers(p)) return changedOpsTable(o.name, detail, p.section.name);
+  // Other units reach a global table through their own relocations, never through this patch.
+  if (o.bind !== STB_LOCAL || p.bind !== STB_LOCAL) return globalConstant(o.name, detail);
   return undefined;
 }
 

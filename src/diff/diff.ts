@@ -15,6 +15,7 @@ import { exportWarnings } from "./exports.ts";
 import { listFunctions } from "./function-list.ts";
 import { type LayoutReport, noLayoutReport } from "./layout.ts";
 import type { DiffObject } from "./model.ts";
+import { movedStateRefusals } from "./moved-state.ts";
 import { orphanSections } from "./orphan-sections.ts";
 import { moveChangesToParents, settleInitAndNoFentry } from "./redirect.ts";
 import { collectReferences, includedFunctions } from "./references.ts";
@@ -50,6 +51,8 @@ export function diffViews(
     changedConsts,
     ctx.patchedSpecial.byFunc,
   );
+  // 5b. New writable data that replaces an object the running kernel holds state in.
+  d.refused.push(...movedStateRefusals(ctx, refs));
   // 6. Result; the included functions' special-section entries must be able to travel.
   const functions = listFunctions(ctx, d, included);
   d.refused.push(...checkSpecialEntries(included, ctx.patchedSpecial, options));

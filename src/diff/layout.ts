@@ -160,9 +160,85 @@ function typeFindings(o: Side, p: Side): Finding[] {
     const pd = p.catalogue.types.get(key);
     if (pd === undefined || pd.tag !== od.tag) continue;
     if (od.tag === DW_TAG.typedef && namesSameType(od, pd)) continue;
-    if (o.shapes.of(od) !== p.shapes.of(pd)) out.push(typeFinding(key, od, pd, o, p));
+    if (o.shapes.of(od) === p.shapes.of(pd)) continue;
+    out.push(isUnheldScalarTypedef(od, pd, o) ? unheldTypedef(key, od, pd) : typeFinding(key, od, pd, o, p));
   }
   return out;
+}
+
+/**
+ * A typedef of a scalar or an array holds no data of its own: its instances live in the
+ * structs, unions and variables typed with it (each compared on its own) or, through a pointer,
+ * in memory they point to. A changed typedef that none of them uses (`layer_mask_t`, only in
+ * arrays on the stack of the functions the patch replaces) reaches no live object.
+ */
+function unheldTypedef(key: string, od: Die, pd: Die): Finding {
+  const summary = `${sizeText(od.type)} -> ${sizeText(pd.type)}`;
+  return noted(
+    {
+      subject: "typedef",
+      name: key,
+      summary,
+      old: typeText(od.type),
+      new: typeText(pd.type),
+      ...sizes(od.type, pd.type),
+    },
+    `${key} changed (${summary}), but no struct, union or variable of the unit holds it, even through a pointer: only locals and parameters of replaced functions have it`,
+  );
+}
+
+/**
+ * A typedef of a scalar (or an array of scalars) in both builds that no struct, union or
+ * variable of the unit reaches. A typedef of a struct or union names objects that live on the
+ * heap by themselves (kmalloc'ed `Node`s reached only through list links): always judged.
+ */
+function isUnheldScalarTypedef(od: Die, pd: Die, o: Side): boolean {
+  if (od.tag !== DW_TAG.typedef || od.name === undefined) return false;
+  const elementOf = (type: Die | undefined): Die | undefined => {
+    let t = resolved(type);
+    for (let i = 0; t?.tag === DW_TAG.array_type && i < 8; i++) t = resolved(t.type);
+    return t;
+  };
+  const [a, b] = [elementOf(od.type), elementOf(pd.type)];
+  if (!a || !b || isAggregate(a) || isAggregate(b)) return false;
+  return typedefHolder(od.name, o.catalogue) === undefined;
+}
+
+/** Whether `type` leads to the typedef `name` through pointers, arrays, qualifiers, typedefs. */
+function reachesTypedef(type: Die | undefined, name: string): boolean {
+  let t = type;
+  for (let i = 0; t !== undefined && i < 16; i++) {
+    if (t.tag === DW_TAG.typedef && t.name === name) return true;
+    t = t.type;
+  }
+  return false;
+}
+
+/** Members of an aggregate, anonymous nested aggregates' members included. */
+function membersOf(aggregate: Die, depth = 0): Die[] {
+  const out: Die[] = [];
+  for (const m of aggregate.children) {
+    if (m.tag !== DW_TAG.member) continue;
+    out.push(m);
+    const inner = resolved(m.type);
+    if (m.name === undefined && inner && isAggregate(inner) && depth < 8)
+      out.push(...membersOf(inner, depth + 1));
+  }
+  return out;
+}
+
+/**
+ * The struct, union or variable of the catalogue whose type reaches typedef `name` ("" when the
+ * type is an aggregate itself, judged by its own layout), or undefined when none does.
+ */
+function typedefHolder(name: string, catalogue: DebugCatalogue): string | undefined {
+  for (const [key, die] of catalogue.types) {
+    const aggregate = resolved(die);
+    if (aggregate && isAggregate(aggregate) && membersOf(aggregate).some((m) => reachesTypedef(m.type, name)))
+      return key;
+  }
+  for (const v of catalogue.variables.values()) if (reachesTypedef(v.die.type, name)) return v.name;
+  return undefined;
 }
 
 // --- enum constants ----------------------------------------------------------------------

@@ -67,6 +67,9 @@ export function childParentName(name: string): string | undefined {
 export function stripNumbers(name: string): string {
   let out = name.replace(/\.\d+(?=\.|$)/g, "");
   if (out.includes("__UNIQUE_ID_")) out = out.replace(/(__UNIQUE_ID_[A-Za-z_]*?)\d+/g, "$1");
+  // BTF_ID()'s symbols end in __COUNTER__ and __LINE__ (include/linux/btf_ids.h), so a fix that
+  // moves lines renames them: `__BTF_ID__struct__bpf_array__765786` (found in the 6.12 sweep).
+  if (out.startsWith("__BTF_ID__")) out = out.replace(/__\d+$/, "");
   return out;
 }
 

@@ -15,6 +15,26 @@ export function unsafeData(name: string, detail: string, section: string): Refus
   };
 }
 
+export function movedState(name: string, gone: string, users: string[]): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `the fix replaces writable data ${gone} with new data ${name} (used by ${users.join(", ")}): the patch would carry ${name} fresh, at its initial value, while the running kernel's ${gone} holds the state set before the patch (registered entries, settings), which the patched code would no longer see`,
+    suggestion:
+      "keep the existing object and its name; add new state in a shadow variable, or move the old state over in a pre_patch/post_patch callback",
+  };
+}
+
+export function globalConstant(name: string, detail: string): Refusal {
+  return {
+    kind: "unsafe-data",
+    name,
+    reason: `global read-only data ${name} changed (${detail}): other units of the running kernel refer to their own copy and keep using the old one, so the fix would be applied only in this unit's patched functions`,
+    suggestion:
+      "change the code that uses it in every unit (or give the fixed table a new name that the patched functions use), or keep the table and fix its users",
+  };
+}
+
 export function orphanConstant(name: string, detail: string): Refusal {
   return {
     kind: "unsafe-data",

@@ -9,8 +9,16 @@ import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { withLock } from "../util/lock.ts";
 import { run } from "../util/run.ts";
-import { refreshScratchView } from "./fix.ts";
-import { cmdFileOf, depsOfCmdFile, parseUnitCommand, retarget, type UnitCommand } from "./kbuild-cmd.ts";
+import { realizeParentReferences, refreshScratchView } from "./fix.ts";
+import {
+  cmdFileOf,
+  depsOfCmdFile,
+  parentRelative,
+  parseUnitCommand,
+  rawDepsOfCmdFile,
+  retarget,
+  type UnitCommand,
+} from "./kbuild-cmd.ts";
 import type { TargetPaths } from "./target-layout.ts";
 
 /** What hotpatch adds to the target's flags, so every function and object has its own section. */
@@ -28,6 +36,8 @@ export interface PristineUnit {
   cached: boolean;
   /** Tree-relative files the compiler read (kbuild's dependency list). */
   reads: string[];
+  /** Those it named through `..` (`fs/iomap/../internal.h`): see realizeParentReferences. */
+  climbs: string[];
 }
 
 /**
@@ -44,13 +54,17 @@ export function objectCacheDir(paths: TargetPaths): string {
   return join(paths.root, "objects", OBJECT_CACHE_VERSION);
 }
 
+function readsOf(cmdText: string): { reads: string[]; climbs: string[] } {
+  return { reads: depsOfCmdFile(cmdText), climbs: parentRelative(rawDepsOfCmdFile(cmdText)) };
+}
+
 function cachedPristine(paths: TargetPaths, object: string): PristineUnit | undefined {
   const cachedObject = join(objectCacheDir(paths), object);
   const cachedCmd = `${cachedObject}.cmd`;
   if (!existsSync(cachedObject) || !existsSync(cachedCmd)) return undefined;
   const cmdText = readFileSync(cachedCmd, "utf8");
   const command = parseUnitCommand(cmdText, object);
-  return { objectPath: cachedObject, command, cached: true, reads: depsOfCmdFile(cmdText) };
+  return { objectPath: cachedObject, command, cached: true, ...readsOf(cmdText) };
 }
 
 /** Copies what kbuild just built for `object` into the cache (object first, .cmd last). */
@@ -67,7 +81,7 @@ function cacheBuilt(paths: TargetPaths, object: string): PristineUnit {
   // The .cmd's presence marks the cache entry complete.
   renameSync(partial, cachedObject);
   writeFileAtomic(`${cachedObject}.cmd`, cmdText);
-  return { objectPath: cachedObject, command, cached: false, reads: depsOfCmdFile(cmdText) };
+  return { objectPath: cachedObject, command, cached: false, ...readsOf(cmdText) };
 }
 
 /** Compiles `object` (e.g. `net/unix/af_unix.o`) in the pristine tree, or returns the cached copy. */
@@ -147,10 +161,12 @@ export async function compilePatched(
   command: UnitCommand,
   outputPath: string,
   logFile?: string,
+  climbs: string[] = [],
 ): Promise<void> {
   mkdirSync(dirname(outputPath), { recursive: true });
   // The pristine make may have generated headers next to the sources since the view was made.
   refreshScratchView(viewDir);
+  realizeParentReferences(viewDir, climbs);
   for (const argv of retarget(command, outputPath)) {
     const [program, ...args] = argv;
     if (!program) continue;

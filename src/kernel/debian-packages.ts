@@ -136,7 +136,9 @@ async function findAll(release: string): Promise<KernelPackageSet | string> {
     deps.find((d) => /^linux-headers-.*-common(-rt)?$/.test(d)) ??
     `linux-headers-${release.replace(/-[^-]+$/, "")}-common`;
   const kbuildName = deps.find((d) => d.startsWith("linux-kbuild-")) ?? `linux-kbuild-${series}`;
-  const sourceName = `linux-source-${kbuildName.slice("linux-kbuild-".length) || series}`;
+  // linux-source is named by the series alone (linux-source-6.1, linux-source-6.12), while
+  // 6.12's kbuild is named by the ABI (linux-kbuild-6.12.107+deb12).
+  const sourceName = `linux-source-${series}`;
   const rest = await showPackages([commonName, kbuildName, sourceName].map((name) => `${name}=${version}`));
   const pick = (name: string): DebianPackage | undefined => {
     const stanza = rest.get(name);

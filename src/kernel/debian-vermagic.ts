@@ -6,7 +6,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors/user-error.ts";
+import { readDecompressed } from "../util/decompress.ts";
 import { buildExternalModule } from "./kbuild.ts";
+import { shippedModuleFile } from "./target-modules.ts";
 
 /** The `vermagic=` string of a module's .modinfo (read from the bytes: no modinfo needed). */
 export function vermagicOf(moduleBytes: Uint8Array): string | undefined {
@@ -19,18 +21,16 @@ export function vermagicOf(moduleBytes: Uint8Array): string | undefined {
   return text.slice(start, text.indexOf("\0", start));
 }
 
-/** Vermagic of the first uncompressed module in the target's modules.order. */
+/** Vermagic of the first module in the target's modules.order (decompressed if shipped so). */
 export function imageVermagic(modulesDir: string): string {
   const order = readFileSync(join(modulesDir, "modules.order"), "utf8")
     .split("\n")
     .filter((l) => l.endsWith(".ko"));
   for (const rel of order.slice(0, 20)) {
-    try {
-      const found = vermagicOf(readFileSync(join(modulesDir, rel)));
-      if (found) return found;
-    } catch {
-      // listed but not shipped: try the next one
-    }
+    const shipped = shippedModuleFile(modulesDir, rel);
+    if (!shipped) continue; // listed but not shipped: try the next one
+    const found = vermagicOf(readDecompressed(join(modulesDir, shipped)));
+    if (found) return found;
   }
   throw new UserError(`No module of the target in ${modulesDir} carries a vermagic.`);
 }

@@ -9,6 +9,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../util/run.ts";
 import { scanConstructs } from "./c-scan.ts";
+import { realizeParentReferences } from "./fix.ts";
 import type { ChangedName } from "./header-users.ts";
 import { retarget } from "./kbuild-cmd.ts";
 import type { PreprocessedUnit } from "./preprocess.ts";
@@ -16,6 +17,8 @@ import type { PreprocessedUnit } from "./preprocess.ts";
 export interface ExpansionChanges {
   /** Top-level definitions whose expanded text differs, is new, or is gone. */
   names: ChangedName[];
+  /** The expanded text of each changed definition present on both sides. */
+  definitions: Array<{ name: string; old: string; new: string }>;
   /** The headers whose expansions this compared (the probe unit's reads). */
   headers: Set<string>;
 }
@@ -68,14 +71,17 @@ export async function expansionChanges(
 ): Promise<ExpansionChanges | undefined> {
   try {
     const before = definitions(await preprocessTo(tree, unit, join(workDir, "probe-pristine.i"), logFile));
+    realizeParentReferences(viewDir, unit.climbs);
     const after = definitions(await preprocessTo(viewDir, unit, join(workDir, "probe-fixed.i"), logFile));
     const names: ChangedName[] = [];
+    const changed: ExpansionChanges["definitions"] = [];
     for (const name of new Set([...before.keys(), ...after.keys()])) {
       const [b, a] = [before.get(name), after.get(name)];
       if (b?.text === a?.text) continue;
       names.push({ name, isFunction: (b ?? a)?.isFunction ?? false });
+      if (b && a) changed.push({ name, old: b.text, new: a.text });
     }
-    return { names, headers: new Set(unit.reads) };
+    return { names, definitions: changed, headers: new Set(unit.reads) };
   } catch {
     return undefined;
   }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The target's symbol table, read from the running kernel instead of the 855 MB -dbg package:
 // boot the target in the VM with `nokaslr` (so addresses are the link-time ones that the
-// extracted vmlinux uses), copy /proc/kallsyms out as root (non-root readers see zeros), and
-// check it against the image before trusting it.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
-import { join } from "node:path";
+// extracted vmlinux uses), read /proc/kallsyms as root (non-root readers see zeros) through
+// the VM's output channel (which also works in the minimal guest of a kernel without 9p, such
+// as Debian's -cloud-amd64 ones), and check it against the image before trusting it.
+import { closeSync, openSync, readSync } from "node:fs";
 import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { VmOptions } from "../vm/types.ts";
@@ -12,7 +12,7 @@ import type { VmOptions } from "../vm/types.ts";
 /** The part of the VM interface (src/vm/index.ts) this step uses. */
 export type KallsymsVmRequest = Pick<
   VmOptions,
-  "vmlinuz" | "modulesDir" | "release" | "command" | "extraCmdline" | "writableDir" | "timeoutSec"
+  "vmlinuz" | "modulesDir" | "release" | "command" | "extraCmdline" | "timeoutSec"
 >;
 export type KallsymsVmRunner = (options: KallsymsVmRequest) => Promise<{ exitCode: number; output: string }>;
 
@@ -87,36 +87,27 @@ export interface KallsymsCapture {
   vmlinuz: string;
   modulesDir: string;
   release: string;
-  /** A host directory the guest may write into; removed afterwards. */
-  scratchDir: string;
   logFile: string;
 }
 
 /** Boots the target with nokaslr and returns its /proc/kallsyms, read as root. */
 export async function captureKallsyms(capture: KallsymsCapture): Promise<string> {
-  mkdirSync(capture.scratchDir, { recursive: true });
-  const copied = join(capture.scratchDir, "kallsyms");
-  try {
-    const result = await capture.runInVm({
-      vmlinuz: capture.vmlinuz,
-      modulesDir: capture.modulesDir,
-      release: capture.release,
-      // A fixed script; the destination is passed as an argument, never spliced into it.
-      command: ["sh", "-c", 'cat /proc/kallsyms > "$1"', "sh", copied],
-      extraCmdline: ["nokaslr"],
-      writableDir: capture.scratchDir,
-      timeoutSec: 180,
-    });
-    writeFileAtomic(capture.logFile, `exit code ${result.exitCode}\n${result.output}\n`);
-    if (result.exitCode !== 0) {
-      throw new UserError(
-        `Copying /proc/kallsyms out of the target VM failed with exit code ${result.exitCode} (log: ${capture.logFile}).`,
-      );
-    }
-    return readFileSync(copied, "utf8");
-  } finally {
-    rmSync(capture.scratchDir, { recursive: true, force: true });
+  const result = await capture.runInVm({
+    vmlinuz: capture.vmlinuz,
+    modulesDir: capture.modulesDir,
+    release: capture.release,
+    command: ["cat", "/proc/kallsyms"],
+    extraCmdline: ["nokaslr"],
+    timeoutSec: 180,
+  });
+  if (result.exitCode !== 0) {
+    writeFileAtomic(capture.logFile, `exit code ${result.exitCode}\n${result.output.slice(-4000)}\n`);
+    throw new UserError(
+      `Reading /proc/kallsyms in the target VM failed with exit code ${result.exitCode} (log: ${capture.logFile}).`,
+    );
   }
+  writeFileAtomic(capture.logFile, `exit code 0, ${result.output.length} bytes of /proc/kallsyms\n`);
+  return result.output;
 }
 
 /** Checks kallsyms against the extracted image (`vmlinux`) and writes it to `out`. */

@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   symlinkSync,
 } from "node:fs";
 import { dirname, join, normalize, sep } from "node:path";
@@ -126,6 +127,38 @@ export function refreshScratchView(viewDir: string): void {
     }
   };
   walk("");
+}
+
+/**
+ * Makes `rel` and its parents real directories of the view (each holding links to the tree's
+ * entries), where they were links to the tree's directories. Needed where a compile reaches a
+ * file through `..` (`#include "../internal.h"` from fs/iomap/): the kernel resolves `..` of a
+ * linked directory inside the tree, so the pristine file would be read instead of the fixed one.
+ */
+export function realizeDirectory(viewDir: string, rel: string): void {
+  const makefile = join(viewDir, "Makefile");
+  if (!isPresent(makefile) || !lstatSync(makefile).isSymbolicLink()) return;
+  const tree = dirname(readlinkSync(makefile));
+  let current = "";
+  for (const part of rel.split("/").filter(Boolean)) {
+    current = current ? `${current}/${part}` : part;
+    const here = join(viewDir, current);
+    if (!isPresent(here) || !lstatSync(here).isSymbolicLink()) continue;
+    const target = readlinkSync(here);
+    if (target !== join(tree, current)) continue; // not a link into the tree: leave it
+    rmSync(here);
+    mkdirSync(here);
+    for (const entry of readdirSync(target)) symlinkSync(join(target, entry), join(here, entry));
+  }
+}
+
+/** Realizes the directories a compile climbs out of with `..` (raw dependency paths). */
+export function realizeParentReferences(viewDir: string, parentRelativeReads: string[]): void {
+  for (const raw of parentRelativeReads) {
+    const parts = raw.split("/");
+    const up = parts.indexOf("..");
+    if (up > 0) realizeDirectory(viewDir, parts.slice(0, up).join("/"));
+  }
 }
 
 /** Exists as an entry (a dangling link counts: existsSync would follow it). */

@@ -70,3 +70,11 @@ export function headerChange(tree: string, header: string, fixText: string): Hea
   const original = readFileSync(path, "latin1");
   return classifyHeaderChange(original, applyHunks(original, fixText, header), changedLines(fixText, header));
 }
+
+/** The names that the header's functions and prototypes define (a call is how they are used). */
+export function functionNames(text: string): Set<string> {
+  const found = new Set<string>();
+  for (const c of scanConstructs(text))
+    if (c.kind === "function" || c.kind === "declaration") for (const n of c.names) found.add(n);
+  return found;
+}

@@ -11,7 +11,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Construct, constructAt, scanConstructs, stripComments, wordPattern } from "./c-scan.ts";
+import { type Construct, scanConstructs, stripComments, wordPattern } from "./c-scan.ts";
 import type { IncludeIndex } from "./includes.ts";
 
 /** A changed name and whether it names a function (only calls and address-takes use those). */
@@ -141,8 +141,10 @@ function headerUses(
     added.push(...use);
   }
   // Uses outside any construct (an #if line, a stray statement) keep the whole header.
+  const covered = new Uint8Array(lines.length + 2);
+  for (const c of constructs) covered.fill(1, c.first, c.last + 1);
   for (const [i, line] of lines.entries()) {
-    if (constructAt(constructs, i + 1)) continue;
+    if (covered[i + 1] || !pattern.test(line)) continue;
     if (hitsIn(line, names, pattern).length > 0) return "whole";
   }
   return added;

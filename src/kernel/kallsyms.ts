@@ -83,13 +83,29 @@ export class Kallsyms {
   /** Names of the vmlinux entries within `radius` lines of `entry` (its neighbourhood). */
   neighbourNames(entry: KallsymsEntry, radius: number): string[] {
     const list = entry.object === "vmlinux" ? this.vmlinux : (this.modules.get(entry.object) ?? []);
-    const from = Math.max(0, entry.order - radius);
-    const to = Math.min(list.length, entry.order + radius + 1);
-    return list
-      .slice(from, to)
-      .filter((e) => e !== entry)
-      .map((e) => e.name);
+    return neighbours(list, entry.order, radius).map((e) => e.name);
   }
+}
+
+/** objtool's `__pfx_<fn>` symbols for the padding before each function (CONFIG_CALL_PADDING,
+ * Linux 6.12): one per function, so they say nothing about which unit is nearby. */
+export function isPaddingSymbol(name: string): boolean {
+  return name.startsWith("__pfx_");
+}
+
+/** Up to `radius` entries on each side of list[at], not counting padding symbols. */
+export function neighbours<T extends { name: string }>(list: readonly T[], at: number, radius: number): T[] {
+  const found: T[] = [];
+  for (const step of [-1, 1]) {
+    let taken = 0;
+    for (let i = at + step; i >= 0 && i < list.length && taken < radius; i += step) {
+      const e = list[i] as T;
+      if (isPaddingSymbol(e.name)) continue;
+      found.push(e);
+      taken++;
+    }
+  }
+  return found;
 }
 
 /** Parses kallsyms text (`address type name [module]` per line). Bad lines are an Error. */

@@ -2,6 +2,7 @@
 // Reading kbuild's `.<name>.o.cmd` files: the exact command kbuild ran to make an object
 // (compiler and flags, then post-compile steps such as objtool), split into argv arrays so
 // they can be replayed without a shell.
+import { normalize } from "node:path";
 
 export interface UnitCommand {
   /** The compiler invocation, argv[0] first (e.g. `gcc`). */
@@ -73,11 +74,13 @@ export function splitShell(line: string): string[][] {
   return commands;
 }
 
-/** Parses the `cmd_<object> := ...` line of a .cmd file. */
+/** Parses the `cmd_<object> := ...` line of a .cmd file (`savedcmd_<object>` since Linux 6.3). */
 export function parseUnitCommand(cmdFileText: string, object: string): UnitCommand {
-  const prefix = `cmd_${object} := `;
-  const line = cmdFileText.split("\n").find((l) => l.startsWith(prefix));
-  if (!line) throw new Error(`no 'cmd_${object}' line in its .cmd file`);
+  const prefixes = [`cmd_${object} := `, `savedcmd_${object} := `];
+  const lines = cmdFileText.split("\n");
+  const prefix = prefixes.find((p) => lines.some((l) => l.startsWith(p)));
+  const line = prefix && lines.find((l) => l.startsWith(prefix));
+  if (!prefix || !line) throw new Error(`no 'cmd_${object}' line in its .cmd file`);
   const commands = splitShell(unescapeMake(line.slice(prefix.length)));
   const compile = commands[0];
   if (!compile) throw new Error(`empty command for ${object}`);
@@ -120,8 +123,9 @@ export function retarget(command: UnitCommand, outputPath: string): string[][] {
   return [compile, ...post];
 }
 
-/** The tree-relative files of a `deps_X := \` list in a kbuild .cmd file. */
-export function depsOfCmdFile(cmdText: string): string[] {
+/** The tree-relative files of a `deps_X := \` list in a kbuild .cmd file, as the compiler
+ * named them (`fs/iomap/../internal.h`): see parentRelative(). */
+export function rawDepsOfCmdFile(cmdText: string): string[] {
   const reads: string[] = [];
   const start = cmdText.indexOf("\ndeps_");
   if (start < 0) return reads;
@@ -135,4 +139,14 @@ export function depsOfCmdFile(cmdText: string): string[] {
     reads.push(word.replace(/^\.\//, ""));
   }
   return reads;
+}
+
+/** The files a compile read that it reached through `..` (`fs/iomap/../internal.h`). */
+export function parentRelative(rawReads: string[]): string[] {
+  return rawReads.filter((r) => r.split("/").includes(".."));
+}
+
+/** The tree-relative files of a `deps_X := \` list in a kbuild .cmd file, normalized. */
+export function depsOfCmdFile(cmdText: string): string[] {
+  return rawDepsOfCmdFile(cmdText).map((r) => normalize(r)); // `fs/iomap/../internal.h` is fs/internal.h
 }

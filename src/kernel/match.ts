@@ -8,7 +8,6 @@
 // addresses; module units with the target's own .ko (whose relocations are symbolic, so
 // references resolve exactly there).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   type ElfObject,
   type ElfSymbol,
@@ -23,9 +22,11 @@ import {
 import { UserError } from "../errors/user-error.ts";
 import type { KernelSymbolRef, UnitBuild } from "./build-types.ts";
 import { type KernelImage, loadKernelImage } from "./image.ts";
-import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms } from "./kallsyms.ts";
+import { applyJumpLabelNops } from "./jump-labels.ts";
+import { isTextType, type Kallsyms, type KallsymsEntry, loadKallsyms, neighbours } from "./kallsyms.ts";
 import { loadSymvers, type Symvers } from "./symvers.ts";
 import type { TargetPaths } from "./target-layout.ts";
+import { readTargetModule } from "./target-modules.ts";
 
 export interface UnitMatch {
   unit: UnitBuild;
@@ -300,11 +301,7 @@ class ModuleMatcher {
   }
 
   private neighbours(symbol: ElfSymbol): string[] {
-    const at = this.kept.indexOf(symbol);
-    return this.kept
-      .slice(Math.max(0, at - NEIGHBOUR_RADIUS), at + NEIGHBOUR_RADIUS + 1)
-      .filter((s) => s !== symbol)
-      .map((s) => s.name);
+    return neighbours(this.kept, this.kept.indexOf(symbol), NEIGHBOUR_RADIUS).map((s) => s.name);
   }
 
   matchFunction(name: string): KernelSymbolRef {
@@ -391,12 +388,6 @@ class ModuleMatcher {
   }
 }
 
-function readKo(path: string): ElfObject {
-  if (/\.(xz|zst|gz)$/.test(path))
-    throw new UserError(`Compressed module ${path} is not supported yet: decompress the target's modules.`);
-  return readElf(readFileSync(path));
-}
-
 /**
  * Matches `functions` (names in unit.pristineObject) against the running kernel: vmlinux
  * units against TargetPaths.vmlinux at the kallsyms addresses, module units against the
@@ -408,6 +399,9 @@ export async function matchUnit(
   functions: string[],
 ): Promise<UnitMatch> {
   const pristine = readElf(readFileSync(unit.pristineObject));
+  // The running kernel has objtool's NOPs at jump labels; a unit objtool has not processed yet
+  // (Linux 6.12 runs it on vmlinux.o and module links only) still has the jmps.
+  applyJumpLabelNops(pristine);
   const own = unitNames(pristine);
   const kallsyms = loadKallsyms(paths.kallsyms);
   let vm: VmlinuxMatcher | undefined;
@@ -424,7 +418,7 @@ export async function matchUnit(
   } else {
     if (!unit.moduleFile)
       throw new UserError(`The target has no module '${unit.klpObject}' for ${unit.object}.`);
-    const ko = readKo(join(paths.modulesDir, unit.moduleFile));
+    const ko = readElf(readTargetModule(paths, unit.moduleFile));
     const matcher = new ModuleMatcher(unit.klpObject, ko, pristine, own, vmlinux, loadSymvers(paths.symvers));
     for (const name of functions) result.set(name, matcher.matchFunction(name));
     resolve = (name) => result.get(name) ?? matcher.resolve(name);

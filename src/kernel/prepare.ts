@@ -159,7 +159,6 @@ async function imageChain(
       vmlinuz: paths.vmlinuz,
       modulesDir: paths.modulesDir,
       release: id.release,
-      scratchDir: join(paths.root, "vm-scratch"),
       logFile: log("vm"),
     }),
   );

@@ -9,12 +9,19 @@
 // all); __LINE__ values are in the text itself, so a moved one still counts as a change.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, normalize } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { withLock } from "../util/lock.ts";
 import { run } from "../util/run.ts";
 import { SECTION_FLAGS, treeLockPath } from "./compile.ts";
-import { cmdFileOf, depsOfCmdFile, parseUnitCommand, retarget, type UnitCommand } from "./kbuild-cmd.ts";
+import {
+  cmdFileOf,
+  parentRelative,
+  parseUnitCommand,
+  rawDepsOfCmdFile,
+  retarget,
+  type UnitCommand,
+} from "./kbuild-cmd.ts";
 import type { TargetPaths } from "./target-layout.ts";
 
 const CACHE_VERSION = "v1";
@@ -29,6 +36,8 @@ export interface PreprocessedUnit {
   sha256: string;
   /** Tree-relative files the preprocessor read (the .c itself and every header). */
   reads: string[];
+  /** Those it named through `..`: the view must hold real directories there (fix.ts). */
+  climbs: string[];
 }
 
 interface CacheEntry {
@@ -60,7 +69,8 @@ function fromCache(paths: TargetPaths, object: string): PreprocessedUnit | undef
     object,
     command: parseUnitCommand(entry.cmd, preprocessedName(object)),
     sha256: entry.sha256,
-    reads: entry.reads,
+    reads: entry.reads.map((r) => normalize(r)),
+    climbs: parentRelative(entry.reads),
   };
 }
 
@@ -75,11 +85,17 @@ function harvest(paths: TargetPaths, object: string): PreprocessedUnit | undefin
   const entry: CacheEntry = {
     cmd: cmdLine,
     sha256: preprocessedHash(readFileSync(output, "latin1")),
-    reads: depsOfCmdFile(cmdText),
+    reads: rawDepsOfCmdFile(cmdText), // as the compiler named them; normalized when read back
   };
   rmSync(output, { force: true });
   writeFileAtomic(cacheFileOf(paths, object), JSON.stringify(entry));
-  return { object, command: parseUnitCommand(cmdLine, name), sha256: entry.sha256, reads: entry.reads };
+  return {
+    object,
+    command: parseUnitCommand(cmdLine, name),
+    sha256: entry.sha256,
+    reads: entry.reads.map((r) => normalize(r)),
+    climbs: parentRelative(entry.reads),
+  };
 }
 
 export interface PreprocessOptions {
@@ -153,6 +169,7 @@ export async function preprocessedHashInView(
   logFile?: string,
 ): Promise<string | undefined> {
   mkdirSync(dirname(outputPath), { recursive: true });
+  // The caller realized unit.climbs in the view first (fix.ts realizeParentReferences).
   const [argv] = retarget(unit.command, outputPath);
   const [program, ...args] = argv ?? [];
   if (!program) return undefined;

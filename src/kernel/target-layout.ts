@@ -14,7 +14,10 @@ export interface TargetId {
 
 export const DEFAULT_TARGET = "debian:6.1.0-50-amd64";
 
-const DEBIAN_RELEASE = /^\d+\.\d+\.\d+-\d+(-[a-z0-9]+)+$/;
+/** Debian's two ABI name shapes: `6.1.0-50-amd64` (stable's ABI number) and
+ * `6.12.107+deb12-amd64` (backports since 6.12: the upstream version plus a `+debN` suffix);
+ * each followed by one or more flavour words (`amd64`, `cloud-amd64`, `rt-amd64`). */
+const DEBIAN_RELEASE = /^(\d+\.\d+\.\d+-\d+|\d+\.\d+\.\d+\+deb\d+)(-[a-z0-9]+)+$/;
 
 export function parseTargetName(name: string): TargetId {
   const [distro, release, ...rest] = name.split(":");

@@ -4,14 +4,17 @@
 // harness does not depend on target layouts (kernel -> vm, never back).
 import { basename } from "node:path";
 import { runInVm, type VmOptions, type VmResult } from "../vm/index.ts";
+import { targetFamily } from "./family.ts";
 import type { TargetPaths } from "./target-layout.ts";
 
-/** runInVm on a prepared target. */
+/** runInVm on a prepared target; one vCPU for kernels whose transitions rewrite cond_resched
+ * call sites (src/kernel/family.ts). */
 export function runInTargetVm(
   paths: TargetPaths,
   options: Omit<VmOptions, "vmlinuz" | "vmlinux" | "modulesDir" | "release">,
 ): Promise<VmResult> {
   return runInVm({
+    ...(targetFamily(paths).transitionsRewriteCondResched ? { cpus: 1 } : {}),
     ...options,
     vmlinuz: paths.vmlinuz,
     vmlinux: paths.vmlinux,

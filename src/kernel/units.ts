@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { UnitCommand } from "./kbuild-cmd.ts";
+import { shippedModuleFile } from "./target-modules.ts";
 
 export type TouchedKind = "c-source" | "header" | "assembly" | "build-system" | "ignored" | "other";
 
@@ -195,9 +196,8 @@ export function moduleFileOf(modulesDir: string, klpObject: string): string | un
       .replace(/\.ko(\.(xz|zst|gz))?$/, "")
       .replaceAll("-", "_");
     if (name !== klpObject) continue;
-    for (const candidate of [ko, `${ko}.xz`, `${ko}.zst`, `${ko}.gz`]) {
-      if (existsSync(join(modulesDir, candidate))) return candidate;
-    }
+    const shipped = shippedModuleFile(modulesDir, ko);
+    if (shipped) return shipped;
   }
   return undefined;
 }

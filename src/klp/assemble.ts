@@ -9,11 +9,13 @@ import type { DiffResult, FunctionDiff } from "../diff/index.ts";
 import { type ElfObject, readElf, STT, writeElf } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { UnitBuild } from "../kernel/build-types.ts";
+import { targetFamily } from "../kernel/family.ts";
 import { matchUnit, type UnitMatch } from "../kernel/match.ts";
 import type { Symvers } from "../kernel/symvers.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import { extractPatchObject } from "./extract.ts";
 import { makePolicy } from "./policy.ts";
+import { sectionTableFor } from "./section-table.ts";
 import type { CallbackKind, IncludedFunction, KernelTarget, PatchedObject } from "./types.ts";
 
 /** The callbacks include/hotpatch/klp-helpers.h lets a fix define, by function name. */
@@ -156,6 +158,8 @@ async function assembleUnit(ctx: AssemblyContext, index: number, { unit, diff, c
     functions: [...new Set([...includedNames(diff), ...callbacks])],
     exported,
     policy,
+    // Per kernel family (6.1 / 6.12): which special sections come along (src/klp/section-table.ts).
+    sections: sectionTableFor(targetFamily(ctx.paths)),
   });
   for (const sec of result.object.sections) {
     const owner = ctx.sectionOwners.get(sec.name);
@@ -170,6 +174,8 @@ async function assembleUnit(ctx: AssemblyContext, index: number, { unit, diff, c
   assembly.warnings.push(...diff.warnings.map((w) => `${unit.source}: ${w}`));
   if (
     unit.klpObject !== "vmlinux" &&
+    // Kernels with clear_relocate_add (6.3+, e.g. Debian's 6.12) reload such a module fine.
+    !targetFamily(ctx.paths).klpRelocationsClearedOnUnload &&
     result.kernelRefs.some((t) => t.kind === "klp" && t.objName === unit.klpObject)
   ) {
     assembly.warnings.push(

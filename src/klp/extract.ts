@@ -19,7 +19,9 @@ import {
   STT,
 } from "../elf/index.ts";
 import { ExitCode, UserError } from "../errors/user-error.ts";
-import { isDroppedSection, ORC_UNWIND_ENTRY, SPECIAL_ENTRY_SIZES } from "./special.ts";
+import { applyJumpLabelNops } from "../kernel/jump-labels.ts";
+import { PER_OBJECT_SECTION_TABLE, type SectionTable } from "./section-table.ts";
+import { ENTRY_SIZE_CANDIDATES, ORC_UNWIND_ENTRY } from "./special.ts";
 import { type KernelTarget, klpSymbolName } from "./types.ts";
 
 /** How the extractor reaches symbols that are not part of the included functions. */
@@ -39,6 +41,9 @@ export interface ExtractRequest {
   /** Functions the stub refers to (redirected ones, callbacks): each gets a global alias. */
   exported: Array<{ name: string; alias: string }>;
   policy: ReferencePolicy;
+  /** The special sections the target's kind of kernel wants carried (src/klp/section-table.ts);
+   * default: those of a kernel whose objtool runs on every object (Debian's 6.1). */
+  sections?: SectionTable;
 }
 
 export interface ExtractResult {
@@ -93,6 +98,11 @@ interface Repoint {
 
 export function extractPatchObject(req: ExtractRequest): ExtractResult {
   const obj = req.object;
+  const table = req.sections ?? PER_OBJECT_SECTION_TABLE;
+  // objtool's NOPs at jump labels, where objtool has not run yet (it will run on the module's
+  // link, but not see the sites whose entries are left out below): the patch's code then has
+  // the running kernel's NOPs whatever happens to its entries.
+  applyJumpLabelNops(obj);
   const bySection = new Map<Section, ElfSymbol[]>();
   for (const s of obj.symbols) {
     const sec = s.definedIn;
@@ -144,7 +154,7 @@ export function extractPatchObject(req: ExtractRequest): ExtractResult {
   };
   drain();
   const notes: string[] = [];
-  filterSpecialSections(obj, text, kept, handle, notes, (sec, rels) =>
+  filterSpecialSections(obj, table, { text, kept, handle, notes }, (sec, rels) =>
     leftOutModuleKey(sec, rels, req.policy),
   );
   drain();
@@ -230,6 +240,7 @@ function leftOutModuleKey(sec: Section, rels: Relocation[], policy: ReferencePol
 /** What the entry filter of special sections has to share across sections. */
 interface SpecialFilter {
   obj: ElfObject;
+  table: SectionTable;
   /** The included functions' sections. */
   text: Set<Section>;
   kept: Set<Section>;
@@ -243,23 +254,55 @@ interface SpecialFilter {
 /** Keeps, in each special section, only the entries that point into included functions. */
 function filterSpecialSections(
   obj: ElfObject,
-  text: Set<Section>,
-  kept: Set<Section>,
-  handle: (rel: Relocation) => void,
-  notes: string[],
+  table: SectionTable,
+  state: Pick<SpecialFilter, "text" | "kept" | "handle" | "notes">,
   leaveOut: (sec: Section, rels: Relocation[]) => string | undefined = () => undefined,
 ): void {
-  const filter: SpecialFilter = { obj, text, kept, handle, notes, leaveOut, replacementRanges: [] };
+  const { text, kept, notes } = state;
+  const filter: SpecialFilter = { obj, table, ...state, leaveOut, replacementRanges: [] };
   let orcIndices: number[] | undefined;
   for (const sec of obj.sections) {
-    const size = SPECIAL_ENTRY_SIZES[sec.name];
-    if (size === undefined || sec.isRelocation) continue;
+    if (table.entrySizes[sec.name] === undefined || sec.isRelocation) continue;
+    const size = entrySizeOf(obj, sec, table.entrySizes[sec.name] as number);
     const keptEntries = filterEntries(filter, sec, size);
     if (sec.name === ".orc_unwind_ip" && keptEntries.length > 0) orcIndices = keptEntries;
   }
   if (orcIndices) keepOrcEntries(obj, orcIndices, kept);
   keepUsedReplacements(obj, filter.replacementRanges, kept);
-  noteUncarriedSections(obj, text, kept, notes);
+  noteUncarriedSections(obj, table, text, kept, notes);
+}
+
+/**
+ * The entry size of a special section: the table's, or for a table whose layout differs between
+ * kernels (ENTRY_SIZE_CANDIDATES) the candidate that splits the section into entries whose
+ * relocations sit at the same offsets. A table that fits none is refused rather than cut at the
+ * wrong places (6.12's 14-byte alternatives cut at 12 bytes panicked the guest at load).
+ */
+function entrySizeOf(obj: ElfObject, sec: Section, tableSize: number): number {
+  const candidates = ENTRY_SIZE_CANDIDATES[sec.name];
+  if (!candidates) return tableSize;
+  const layout = (size: number, entry: number) =>
+    obj
+      .relocationsFor(sec)
+      .filter((r) => Math.floor(r.offset / size) === entry)
+      .map((r) => r.offset - entry * size)
+      .sort((a, b) => a - b)
+      .join(",");
+  const fits = (size: number) => {
+    if (sec.size === 0 || sec.size % size !== 0) return false;
+    const first = layout(size, 0);
+    for (let entry = 1; entry < sec.size / size; entry++) if (layout(size, entry) !== first) return false;
+    return true;
+  };
+  const size = candidates.find(fits);
+  if (size === undefined) {
+    throw new UserError(
+      `The unit's ${sec.name} (${sec.size} bytes) has entries of none of the known sizes (${candidates.join(", ")}): this kernel's layout is not supported.`,
+      [],
+      ExitCode.REFUSED,
+    );
+  }
+  return size;
 }
 
 /** A special section's relocations grouped by the entry (of `size` bytes) they fall in. */
@@ -296,9 +339,10 @@ function filterEntries(filter: SpecialFilter, sec: Section, size: number): numbe
     data.set(sec.data.subarray(entry * size, entry * size + size), j * size);
     for (const rel of byEntry.get(entry) ?? []) {
       newRelocs.push({ ...rel, offset: rel.offset - entry * size + j * size });
-      // An alternative's repl_offset (at +4) points at its replacement code, len at +11.
+      // An alternative's repl_offset (at +4) points at its replacement code; replacementlen
+      // is the entry's last byte (+11 in 6.1's 12-byte alt_instr, +13 in 6.12's 14-byte one).
       if (sec.name === ".altinstructions" && rel.offset - entry * size === 4) {
-        const len = BigInt(sec.data[entry * size + 11] ?? 0);
+        const len = BigInt(sec.data[entry * size + size - 1] ?? 0);
         filter.replacementRanges.push([rel.addend, rel.addend + len]);
       }
     }
@@ -346,14 +390,15 @@ function keepUsedReplacements(obj: ElfObject, ranges: Array<[bigint, bigint]>, k
 /** Any other allocated section that points into included code is dropped: say so. */
 function noteUncarriedSections(
   obj: ElfObject,
+  table: SectionTable,
   text: Set<Section>,
   kept: Set<Section>,
   notes: string[],
 ): void {
   for (const sec of obj.sections) {
-    if (sec.isRelocation || kept.has(sec) || !(sec.flags & SHF.ALLOC) || isDroppedSection(sec.name)) continue;
+    if (sec.isRelocation || kept.has(sec) || !(sec.flags & SHF.ALLOC) || table.isDropped(sec.name)) continue;
     if (
-      SPECIAL_ENTRY_SIZES[sec.name] !== undefined ||
+      table.entrySizes[sec.name] !== undefined ||
       sec.name === ".orc_unwind" ||
       sec.name === ".altinstr_replacement"
     )

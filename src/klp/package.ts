@@ -5,7 +5,7 @@
 // livepatch relocations, and optionally signs the result with the tree's scripts/sign-file.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readElf, writeElf } from "../elf/index.ts";
+import { type ElfObject, readElf, writeElf } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import { buildExternalModule } from "../kernel/kbuild.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -29,6 +29,9 @@ export interface PackageOptions {
   logFile?: string;
   sign?: SignOptions;
   /** Directory holding include/hotpatch/klp-helpers.h etc., not needed by the stub itself. */
+  /** Called with the linked module (klp relocations converted) before anything is written;
+   * throws to refuse it (the IBT check, src/klp/ibt-running.ts). */
+  check?: (ko: ElfObject) => void;
 }
 
 export interface PackageResult {
@@ -72,6 +75,7 @@ export async function packageModule(plan: ModulePlan, options: PackageOptions): 
     patched: new Set(plan.objects.map((o) => o.name)),
     sectionObject: plan.sectionObjects ?? new Map(),
   });
+  options.check?.(ko);
   const finalPath = join(dir, "final.ko");
   writeFileSync(finalPath, writeElf(ko));
   let signed = false;

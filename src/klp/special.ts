@@ -12,7 +12,8 @@ export const SPECIAL_ENTRY_SIZES: Readonly<Record<string, number>> = {
   __jump_table: 16,
   /** struct exception_table_entry: insn, fixup, data. */
   __ex_table: 12,
-  /** struct alt_instr: instr_offset, repl_offset, cpuid (u16), instrlen, replacementlen. */
+  /** struct alt_instr: instr_offset, repl_offset, cpuid (u16), instrlen, replacementlen (6.1);
+   * 6.12's is 14 bytes (a u32 of cpuid and flags): see ENTRY_SIZE_CANDIDATES. */
   ".altinstructions": 12,
   /** struct static_call_site: addr, key. */
   ".static_call_sites": 8,
@@ -26,6 +27,17 @@ export const SPECIAL_ENTRY_SIZES: Readonly<Record<string, number>> = {
   ".orc_unwind_ip": 4,
   __mcount_loc: 8,
   __patchable_function_entries: 8,
+};
+
+/**
+ * Tables whose entry size differs between the kernels hotpatch targets: the size is read from
+ * the object (the one that splits the section into entries with their relocations at the same
+ * offsets) rather than assumed. struct alt_instr is 12 bytes in 6.1 and 14 in 6.12
+ * (arch/x86/include/asm/alternative.h: `u32 cpuid:16, flags:16` replaced `u16 cpuid`); in both,
+ * repl_offset is at +4 and replacementlen is the entry's last byte.
+ */
+export const ENTRY_SIZE_CANDIDATES: Readonly<Record<string, readonly number[]>> = {
+  ".altinstructions": [12, 14],
 };
 
 /** `.orc_unwind` runs in parallel with `.orc_unwind_ip`: entry i of one is entry i of the other. */

@@ -2,8 +2,10 @@
 // The C half of a livepatch module: the klp_func/klp_object/klp_patch tables that tell the
 // livepatch core what to redirect, module_init calling klp_enable_patch, and the modinfo the
 // kernel requires (livepatch "Y", GPL), plus one `hotpatch_fix` entry per fix carried (its
-// provenance, read back by `hotpatch load` and `list`). The replacement functions themselves
+// provenance, read back by `hotpatch load` and `list`), and `hotpatch_unsafe` on a module built
+// despite refusals (test-only, src/util/unsafe-override.ts). The replacement functions themselves
 // come prebuilt in the patch objects; the stub only names their global aliases.
+import { UNSAFE_MODINFO_TAG } from "../util/unsafe-override.ts";
 import { FIX_MODINFO_TAG, fixModinfoValue } from "./provenance.ts";
 import type { CallbackKind, ModulePlan, PatchedObject } from "./types.ts";
 
@@ -106,6 +108,9 @@ export function generateStub(plan: ModulePlan): string {
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',
     ...fixesModinfo(plan),
+    ...(plan.unsafeKinds?.length
+      ? [`MODULE_INFO(${UNSAFE_MODINFO_TAG}, ${cString(plan.unsafeKinds.join(","))});`]
+      : []),
     ...plan.namespaces.map((ns) => `MODULE_IMPORT_NS(${ns});`),
     `MODULE_DESCRIPTION(${cString(`hotpatch livepatch ${plan.name}`)});`,
     "",

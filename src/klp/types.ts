@@ -59,6 +59,11 @@ export interface ModulePlan {
   namespaces: string[];
   /** Section name -> klp object of the patch object holding it (unambiguous names only). */
   sectionObjects?: Map<string, string>;
+  /**
+   * Refusal kinds the build overrode (the test-only HOTPATCH_TEST_BUILD_REFUSED): recorded as
+   * modinfo `hotpatch_unsafe`, which `hotpatch load` refuses on a live system.
+   */
+  unsafeKinds?: string[];
 }
 
 /** Why a function went into the patch, for the build report. */

@@ -106,6 +106,8 @@ export async function verifyModule(
     // Real machines run with a randomised kernel base: boot the compressed image the same way,
     // so a patch that baked in a link-time address (instead of a klp relocation) fails here.
     kaslr: true,
+    // bash, the module and the check are the host's: a guest without 9p cannot run them.
+    needsHostFiles: true,
     kvm: options.kvm,
     onOutput: options.onOutput,
   });

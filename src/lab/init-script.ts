@@ -54,4 +54,5 @@ export const LAB_INITRAMFS: InitramfsKind = {
   name: "lab-initramfs",
   modules: LAB_GUEST_MODULES,
   init: labInitScript,
+  hostRoot: false,
 };

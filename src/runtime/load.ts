@@ -175,8 +175,11 @@ export async function loadPatch(env: RuntimeEnv, path: string, options: LoadOpti
       forced = true;
     }
     const transitionMs = Date.now() - started;
-    const retired = await retiredBy(env, before, module.replace);
-    const replace: ReplaceMode = retired.length > 0 ? "replace" : module.replace;
+    const kernelSays = readPatch(env, module.name)?.replaceAttribute; // 6.11+: sysfs `replace`
+    const declared: ReplaceMode =
+      kernelSays === undefined ? module.replace : kernelSays ? "replace" : "stack";
+    const retired = await retiredBy(env, before, declared);
+    const replace: ReplaceMode = retired.length > 0 ? "replace" : declared;
     writeRecord(env, {
       name: module.name,
       path,

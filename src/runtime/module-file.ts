@@ -17,6 +17,8 @@ import {
   SHT,
 } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
+import { warn } from "../util/progress.ts";
+import { UNSAFE_BUILD_VAR, UNSAFE_MODINFO_TAG, unsafeKinds } from "../util/unsafe-override.ts";
 import { readUserFile } from "../util/user-files.ts";
 import { FIX_TAG, type FixRecord, parseFixEntries } from "./provenance.ts";
 
@@ -145,6 +147,25 @@ export function readModuleFile(path: string): ModuleFile {
   };
 }
 
+/**
+ * Refuses a module built despite refusals (modinfo `hotpatch_unsafe`, only from the test-only
+ * HOTPATCH_TEST_BUILD_REFUSED switch) unless the same switch, set here too, covers its kinds:
+ * such a module exists to show a kernel breaking, in a VM.
+ */
+export function checkNotUnsafe(module: ModuleFile, env: NodeJS.ProcessEnv = process.env): void {
+  const built = unsafeKinds(module.modinfo[UNSAFE_MODINFO_TAG]?.join(","));
+  if (built.length === 0) return;
+  const allowed = unsafeKinds(env[UNSAFE_BUILD_VAR]);
+  if (built.some((k) => !allowed.includes(k))) {
+    throw new UserError(
+      `${module.path} was built despite refusals (${built.join(", ")}) with the test-only ${UNSAFE_BUILD_VAR}: it is unsafe by construction and is not loaded.`,
+    );
+  }
+  warn(
+    `${module.path} was built despite refusals (${built.join(", ")}): UNSAFE, allowed only because ${UNSAFE_BUILD_VAR} is set (test-only).`,
+  );
+}
+
 /** Refuses, in one sentence, a module this kernel must not be asked to load as a livepatch. */
 export function checkLoadable(module: ModuleFile, runningRelease: string): void {
   if (!module.vermagic) {
@@ -162,4 +183,5 @@ export function checkLoadable(module: ModuleFile, runningRelease: string): void 
       `${module.path} is not a livepatch module (its modinfo has no livepatch=Y): it is not loaded.`,
     );
   }
+  checkNotUnsafe(module);
 }

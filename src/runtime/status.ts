@@ -49,7 +49,10 @@ export interface SystemStatus {
   otherReleases: string[];
 }
 
-function replaceModeOf(env: RuntimeEnv, name: string, store: StoreEntry[]): ReplaceMode {
+/** The kernel's own word when it has a `replace` file (6.11+), else what hotpatch recorded. */
+function replaceModeOf(env: RuntimeEnv, patch: KernelPatch, store: StoreEntry[]): ReplaceMode {
+  if (patch.replaceAttribute !== undefined) return patch.replaceAttribute ? "replace" : "stack";
+  const name = patch.name;
   const recorded = readRecord(env, name)?.replace;
   if (recorded && recorded !== "unknown") return recorded;
   return store.find((s) => s.name === name)?.replace ?? recorded ?? "unknown";
@@ -60,7 +63,7 @@ export function readStatus(env: RuntimeEnv): SystemStatus {
   const installed = release ? safeInstalled(env, release) : [];
   const patches = readPatches(env).map((p) => ({
     ...p,
-    replace: replaceModeOf(env, p.name, installed),
+    replace: replaceModeOf(env, p, installed),
     forced: readRecord(env, p.name)?.forced ?? false,
     refcnt: readModule(env, p.name)?.refcnt ?? null,
     installed: installed.some((s) => s.name === p.name),

@@ -12,7 +12,7 @@ import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { bootPlan } from "./boot-plan.ts";
 import type { RuntimeEnv } from "./env.ts";
-import { type ReplaceMode, readModuleFile } from "./module-file.ts";
+import { checkNotUnsafe, type ReplaceMode, readModuleFile } from "./module-file.ts";
 import { type DroppedFixes, describeDropped, droppedCount, type FixRecord } from "./provenance.ts";
 
 export interface InstalledPatch {
@@ -150,6 +150,7 @@ export function installPatch(env: RuntimeEnv, source: string, options: InstallOp
       `${source} has no vermagic, so the kernel it is for is unknown: it was not installed.`,
     );
   if (!NAME.test(module.name)) throw new UserError(`${source} has an unusable module name '${module.name}'.`);
+  checkNotUnsafe(module);
   const dir = releaseDir(env, module.release);
   sweep(dir);
   const bytes = readFileSync(source);

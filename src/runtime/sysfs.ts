@@ -3,7 +3,9 @@
 //   /sys/kernel/livepatch/<patch>/{enabled,transition,force}
 //   /sys/kernel/livepatch/<patch>/<object>/patched
 //   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
-// and of modules: /sys/module/<name>/{refcnt,taint,holders/,notes/}. 6.1 has no `replace` file.
+// and of modules: /sys/module/<name>/{refcnt,taint,holders/,notes/}. 6.1 has no `replace` file;
+// Linux 6.11 added /sys/kernel/livepatch/<patch>/replace (read-only, 0 or 1), which Debian's
+// 6.12 kernels have: there the kernel itself says whether a patch is cumulative.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
@@ -27,6 +29,8 @@ export interface KernelPatch {
   name: string;
   enabled: boolean;
   transition: boolean;
+  /** The kernel's `replace` attribute (6.11 and later); absent when the kernel has none. */
+  replaceAttribute?: boolean;
   objects: PatchObject[];
 }
 
@@ -89,10 +93,12 @@ export function readPatch(env: RuntimeEnv, name: string): KernelPatch | null {
   const dir = patchDir(env, name);
   const enabled = readText(join(dir, "enabled"));
   if (enabled === null) return null;
+  const replace = readText(join(dir, "replace"));
   return {
     name,
     enabled: enabled === "1",
     transition: readText(join(dir, "transition")) === "1",
+    ...(replace === null ? {} : { replaceAttribute: replace === "1" }),
     objects: listDirs(dir).map((obj) => readObject(join(dir, obj), obj)),
   };
 }

@@ -4,11 +4,12 @@
 // the marker nonce, and a `hotpatch` wrapper on the guest's PATH that runs this checkout's CLI.
 // The command never goes through the kernel command line.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../errors/user-error.ts";
-import { GUEST_RUN_DIR } from "./init-script.ts";
+import { buildCpio } from "./cpio.ts";
+import { GUEST_RUN_DIR, MINIMAL_RUN_DIR } from "./init-script.ts";
 
 /** Quotes one word for sh: inside single quotes nothing is special but the quote itself. */
 export function shellQuote(word: string): string {
@@ -106,4 +107,28 @@ export function writeRunShare(
     run.writableDir ? `${checkGuestPath(run.writableDir, "writable directory")}\n` : "",
   );
   return { nonce };
+}
+
+/**
+ * A minimal guest's run (a kernel without 9p): the nonce and the command (busybox only, from
+ * /) as a second cpio archive appended to a copy of the initramfs; returns that copy's path.
+ */
+export function writeMinimalRun(
+  dir: string,
+  initramfs: string,
+  command: readonly string[],
+): RunShare & { initrd: string } {
+  const nonce = randomBytes(12).toString("hex");
+  const archive = buildCpio([
+    { kind: "dir", path: MINIMAL_RUN_DIR },
+    { kind: "file", path: `${MINIMAL_RUN_DIR}/nonce`, data: Buffer.from(`${nonce}\n`) },
+    {
+      kind: "file",
+      path: `${MINIMAL_RUN_DIR}/command.sh`,
+      data: Buffer.from(commandScript(command, "/", "/bin")),
+    },
+  ]);
+  const initrd = join(dir, "initrd.cpio");
+  writeFileSync(initrd, Buffer.concat([readFileSync(initramfs), archive]));
+  return { nonce, initrd };
 }

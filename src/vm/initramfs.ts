@@ -10,8 +10,13 @@ import { MissingToolError, UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { cacheRoot } from "../util/cache.ts";
 import { buildCpio, type CpioEntry } from "./cpio.ts";
-import { initScript } from "./init-script.ts";
-import { collectGuestModules, REQUIRED_GUEST_MODULES } from "./kernel-modules.ts";
+import { initScript, minimalInitScript } from "./init-script.ts";
+import {
+  canMountHostRoot,
+  collectGuestModules,
+  MINIMAL_GUEST_MODULES,
+  REQUIRED_GUEST_MODULES,
+} from "./kernel-modules.ts";
 
 /** Bump when the archive's layout changes in a way the hashed inputs do not show. */
 const FORMAT_VERSION = "1";
@@ -59,6 +64,8 @@ export interface InitramfsKind {
   modules: readonly string[];
   /** The /init script, given the modules in load order. */
   init: (moduleNames: readonly string[]) => string;
+  /** The guest mounts the host's root (false: busybox from the initramfs only). */
+  hostRoot: boolean;
 }
 
 /** The initramfs of `hotpatch vm`: the host's root over 9p under a tmpfs overlay. */
@@ -66,12 +73,25 @@ export const VM_INITRAMFS: InitramfsKind = {
   name: "initramfs",
   modules: REQUIRED_GUEST_MODULES,
   init: initScript,
+  hostRoot: true,
+};
+
+/** `hotpatch vm` on a kernel without 9p (Debian's -cloud-amd64): busybox commands only; each
+ * run appends its own files as a second archive (minimalInitScript). */
+export const MINIMAL_VM_INITRAMFS: InitramfsKind = {
+  name: "initramfs-minimal",
+  modules: MINIMAL_GUEST_MODULES,
+  init: minimalInitScript,
+  hostRoot: false,
 };
 
 export interface Initramfs {
   path: string;
   /** True when this call built it (false: taken from the cache). */
   built: boolean;
+  /** False for a kernel without 9p: the guest runs busybox commands from the initramfs only
+   * (minimalInitScript), and each run appends its own files as a second archive. */
+  hostRoot: boolean;
 }
 
 function cachePathFor(release: string, kind: string, hash: string): string {
@@ -81,7 +101,7 @@ function cachePathFor(release: string, kind: string, hash: string): string {
 /** Returns the cached initramfs for these inputs, building it first if needed. */
 export async function ensureInitramfs(
   inputs: InitramfsInputs,
-  kind: InitramfsKind = VM_INITRAMFS,
+  kind: InitramfsKind = canMountHostRoot(inputs.modulesDir) ? VM_INITRAMFS : MINIMAL_VM_INITRAMFS,
 ): Promise<Initramfs> {
   const busybox = findStaticBusybox();
   const modules = await collectGuestModules(inputs.modulesDir, kind.modules);
@@ -93,7 +113,7 @@ export async function ensureInitramfs(
   hash.update(busybox.bytes);
   for (const module of modules) hash.update(`\0${module.name}\0`).update(module.bytes);
   const path = cachePathFor(inputs.release, kind.name, hash.digest("hex").slice(0, 16));
-  if (existsSync(path)) return { path, built: false };
+  if (existsSync(path)) return { path, built: false, hostRoot: kind.hostRoot };
 
   const entries: CpioEntry[] = [
     { kind: "dir", path: "bin" },
@@ -110,7 +130,7 @@ export async function ensureInitramfs(
   // Same inputs give the same bytes, so two concurrent builders race harmlessly.
   writeFileAtomic(path, buildCpio(entries));
   pruneOthers(path, kind.name);
-  return { path, built: true };
+  return { path, built: true, hostRoot: kind.hostRoot };
 }
 
 /** Older versions of the same kind of initramfs for the release are dead weight once a new one exists. */

@@ -4,9 +4,8 @@
 // ones are unpacked, and the load order follows each module's `depends=` modinfo.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { execa } from "execa";
-import { MissingToolError, UserError } from "../errors/user-error.ts";
+import { UserError } from "../errors/user-error.ts";
+import { readDecompressed } from "../util/decompress.ts";
 
 /** What the guest needs: the host's root over 9p with a writable overlay, and a virtio-serial port. */
 export const REQUIRED_GUEST_MODULES = [
@@ -19,6 +18,16 @@ export const REQUIRED_GUEST_MODULES = [
   "overlay",
   "virtio_console",
 ] as const;
+
+/**
+ * What a guest of a kernel without 9p needs (Debian's -cloud-amd64 kernels: CONFIG_NET_9P is
+ * off): only the virtio-serial port for the command's output. Such a guest runs busybox
+ * commands from the initramfs and cannot reach the host's files.
+ */
+export const MINIMAL_GUEST_MODULES = ["virtio", "virtio_ring", "virtio_pci", "virtio_console"] as const;
+
+/** The 9p modules the host's root needs (built in or shipped as modules). */
+const HOST_ROOT_MODULES = ["9pnet", "9pnet_virtio", "9p"] as const;
 
 export interface GuestModule {
   /** The module's name as the kernel spells it (underscores). */
@@ -66,19 +75,6 @@ export function dependsOf(moduleBytes: Uint8Array): string[] {
     .split(",")
     .map((d) => d.trim().replaceAll("-", "_"))
     .filter(Boolean);
-}
-
-/** Reads a module file, decompressing .xz/.zst/.gz (the kernel in the guest gets plain ELF). */
-export async function readModuleFile(path: string): Promise<Uint8Array> {
-  if (path.endsWith(".ko")) return readFileSync(path);
-  if (path.endsWith(".gz")) return gunzipSync(readFileSync(path));
-  const tool = path.endsWith(".xz") ? "xz" : "zstd";
-  // Binary output: run() returns text, so call execa with a buffer encoding here.
-  const result = await execa(tool, ["-dc", path], { encoding: "buffer", stdin: "ignore", reject: false });
-  if ((result as { code?: string }).code === "ENOENT")
-    throw new MissingToolError(tool, tool === "xz" ? "xz-utils" : "zstd");
-  if (result.exitCode !== 0) throw new UserError(`Decompressing ${path} with ${tool} failed.`);
-  return result.stdout;
 }
 
 /** Orders modules so each comes after the modules it depends on. */
@@ -130,6 +126,12 @@ function moduleFile(tree: ModuleTree, name: string): string | undefined {
   return undefined;
 }
 
+/** True when the kernel can mount the host's root over 9p (built-in or module). */
+export function canMountHostRoot(modulesDir: string): boolean {
+  const tree = readModuleTree(modulesDir);
+  return HOST_ROOT_MODULES.every((name) => tree.builtin.has(name) || moduleFile(tree, name) !== undefined);
+}
+
 /**
  * The modules to put into the initramfs for `wanted` (and everything they depend on that is
  * not built in), in load order, with their bytes.
@@ -150,7 +152,8 @@ export async function collectGuestModules(
         `The target kernel has neither a built-in nor a module '${name}' in ${modulesDir}, which the guest's initramfs needs.`,
       );
     }
-    const bytes = await readModuleFile(path);
+    // The kernel in the guest gets plain ELF (busybox insmod does not decompress).
+    const bytes = readDecompressed(path);
     const depends = dependsOf(bytes);
     found.set(name, { name, path, depends, bytes });
     pending.push(...depends);

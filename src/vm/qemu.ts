@@ -16,6 +16,10 @@ export interface QemuLaunch {
   outputSocket: string;
   writableDir?: string;
   extraCmdline?: readonly string[];
+  /** Virtual CPUs (default 2). */
+  cpus?: number;
+  /** False for a minimal guest (a kernel without 9p): no host shares at all. Default true. */
+  hostRoot?: boolean;
 }
 
 /** Refuses a kernel command-line word the guest could not receive as one word. */
@@ -57,7 +61,7 @@ export function qemuArgs(launch: QemuLaunch): string[] {
     "-m",
     "1024",
     "-smp",
-    "2",
+    String(launch.cpus ?? 2),
     "-nographic",
     "-no-reboot",
     "-nic",
@@ -68,8 +72,9 @@ export function qemuArgs(launch: QemuLaunch): string[] {
     launch.initrd,
     "-append",
     kernelCmdline(launch.extraCmdline),
-    ...virtfs("/", "hostroot", true),
-    ...virtfs(launch.runDir, "hprun", true),
+    ...(launch.hostRoot === false
+      ? []
+      : [...virtfs("/", "hostroot", true), ...virtfs(launch.runDir, "hprun", true)]),
     // The kernel console: ttyS0 on QEMU's stdout (with the monitor, as -nographic does alone).
     "-serial",
     "mon:stdio",

@@ -12,7 +12,7 @@ import { cacheRoot } from "../util/cache.ts";
 import { formatSeconds, note, warn } from "../util/progress.ts";
 import { startGuarded } from "../util/reaper.ts";
 import { checkUserFile } from "../util/user-files.ts";
-import { writeRunShare } from "./guest-command.ts";
+import { writeMinimalRun, writeRunShare } from "./guest-command.ts";
 import { INIT_FAILURE_PREFIX } from "./init-script.ts";
 import { ensureInitramfs } from "./initramfs.ts";
 import { pvhKernelFor } from "./kernel-image.ts";
@@ -27,16 +27,27 @@ const KVM_BOOT_DEADLINE_MS = 30_000;
 /**
  * Under TCG a boot takes 2–5 s; one was seen to stall in the kernel's early init (the console
  * stopped at 0.8 s) until the run's timeout. A guest that has not reached /init by then is
- * booted once more.
+ * booted once more. So is a guest whose kernel oopses before /init ran anything of the run:
+ * 6.12 kernels were seen (about 1 boot in 25) to hit an unhandled int3 on the second vCPU
+ * while the first one patched a 2-byte jump label ("sched_clock: Marking stable"), a race of
+ * QEMU 7.2's TCG with the kernel's int3-based text patching, not a property of the kernel.
  */
 const DEFAULT_BOOT_DEADLINE_SEC = 60;
 /** After QEMU exits, how long to wait for the last bytes of the output channel. */
 const CHANNEL_DRAIN_MS = 1_000;
 
+/** What QEMU boots: the kernel, the initramfs, and whether the guest mounts the host's root. */
+interface VmImages {
+  kernel: string;
+  initrd: string;
+  hostRoot: boolean;
+}
+
 /** Raised internally when KVM does not work, so the caller falls back to TCG. */
 class KvmFailed extends Error {}
 
-/** Raised internally when a TCG boot stalls, so the caller boots once more; carries the error. */
+/** Raised internally when a TCG boot stalls or oopses before /init, so the caller boots once
+ * more; carries the error. */
 class BootStalled extends Error {
   constructor(readonly userError: UserError) {
     super(userError.message);
@@ -93,6 +104,14 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
   const initramfs = await ensureInitramfs({ release: options.release, modulesDir: options.modulesDir });
   if (initramfs.built)
     note(`vm: built the initramfs for ${options.release} in ${formatSeconds(Date.now() - started)}`);
+  if (
+    !initramfs.hostRoot &&
+    (checked.modules.length > 0 || options.writableDir !== undefined || options.needsHostFiles)
+  ) {
+    throw new UserError(
+      `Kernel ${options.release} has no 9p support (CONFIG_NET_9P, as in Debian's -cloud-amd64 kernels): its VM runs busybox commands only and cannot load or write host files.`,
+    );
+  }
   const kernel = options.kaslr
     ? options.vmlinuz
     : ((await pvhKernelFor(options.vmlinuz, options.release, options.vmlinux)) ?? options.vmlinuz);
@@ -101,18 +120,18 @@ export async function runInVm(options: VmOptions): Promise<VmResult> {
       warn("/dev/kvm is not usable here; running the VM under TCG emulation instead.");
     } else {
       try {
-        return await boot(checked, { kernel, initrd: initramfs.path }, "kvm");
+        return await boot(checked, { kernel, initrd: initramfs.path, hostRoot: initramfs.hostRoot }, "kvm");
       } catch (error) {
         if (!(error instanceof KvmFailed)) throw error;
         warn(`the VM did not boot under KVM (${error.message}); running it under TCG emulation instead.`);
       }
     }
   }
-  return bootUnderTcg(checked, { kernel, initrd: initramfs.path });
+  return bootUnderTcg(checked, { kernel, initrd: initramfs.path, hostRoot: initramfs.hostRoot });
 }
 
 /** A TCG boot, and once more if it stalls before /init (a second stall is the user's error). */
-async function bootUnderTcg(checked: Checked, images: { kernel: string; initrd: string }): Promise<VmResult> {
+async function bootUnderTcg(checked: Checked, images: VmImages): Promise<VmResult> {
   try {
     return await boot(checked, images, "tcg");
   } catch (error) {
@@ -254,11 +273,7 @@ function deadlines(session: Session, checked: Checked, accel: Accel): NodeJS.Tim
   ];
 }
 
-async function boot(
-  checked: Checked,
-  images: { kernel: string; initrd: string },
-  accel: Accel,
-): Promise<VmResult> {
+async function boot(checked: Checked, images: VmImages, accel: Accel): Promise<VmResult> {
   const { options } = checked;
   const runDir = makeRunDir();
   const server = createServer();
@@ -266,17 +281,25 @@ async function boot(
   let unguard = (): void => {};
   const timers: NodeJS.Timeout[] = [];
   try {
-    const { nonce } = writeRunShare(runDir, {
-      command: options.command,
-      cwd: process.cwd(),
-      modules: checked.modules,
-      writableDir: options.writableDir ? resolve(options.writableDir) : undefined,
-    });
+    // A minimal guest (no 9p) gets its run's files appended to the initramfs instead.
+    const { nonce, initrd } = images.hostRoot
+      ? {
+          ...writeRunShare(runDir, {
+            command: options.command,
+            cwd: process.cwd(),
+            modules: checked.modules,
+            writableDir: options.writableDir ? resolve(options.writableDir) : undefined,
+          }),
+          initrd: images.initrd,
+        }
+      : writeMinimalRun(runDir, images.initrd, options.command);
     const outputSocket = join(runDir, "output.sock");
     await listen(server, outputSocket);
     const args = qemuArgs({
       vmlinuz: images.kernel,
-      initrd: images.initrd,
+      initrd,
+      hostRoot: images.hostRoot,
+      cpus: options.cpus,
       accel,
       runDir,
       outputSocket,
@@ -360,7 +383,10 @@ function outcome(
   if (trouble) {
     const what =
       trouble.kind === "panic" ? "The guest kernel panicked" : "The guest kernel hit an oops or BUG";
-    throw vmError(`${what}: ${trouble.line}`, session, release);
+    const error = vmError(`${what}: ${trouble.line}`, session, release);
+    // Before the ready mark nothing of the run (its modules, its command) has run yet.
+    if (session.bootMs === undefined && accel === "tcg") throw new BootStalled(error);
+    throw error;
   }
   if (ending.kind === "boot-stalled") {
     throw new BootStalled(

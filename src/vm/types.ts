@@ -24,6 +24,11 @@ export interface VmOptions {
   extraCmdline?: string[];
   /** A host directory mounted read-write at the same path in the guest. */
   writableDir?: string;
+  /** The command runs the host's programs or reads its files (bash, node, a module path): such
+   * a run is refused on a kernel without 9p, whose guest runs busybox only. */
+  needsHostFiles?: boolean;
+  /** Virtual CPUs; default 2. */
+  cpus?: number;
   /** Try KVM first (falls back to TCG with a warning); TCG is the default. */
   kvm?: boolean;
   /**

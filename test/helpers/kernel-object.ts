@@ -38,8 +38,9 @@ export const kernelCflags = [
   "-c",
 ];
 
-/** Compiles `source` (an absolute .c path) before the file's tests and cleans up after. */
-export function compiledFixture(source: string, prefix: string): CompiledFixture {
+/** Compiles `source` (an absolute .c path) before the file's tests and cleans up after;
+ * `extraFlags` add the flags of a particular kernel (e.g. 6.12's -fcf-protection=branch). */
+export function compiledFixture(source: string, prefix: string, extraFlags: string[] = []): CompiledFixture {
   const dir = scratchDir(prefix.replace(/-$/, ""));
   const fixture: CompiledFixture = { dir, objPath: join(dir, basename(source).replace(/\.c$/, ".o")) };
   before(async () => {
@@ -49,6 +50,7 @@ export function compiledFixture(source: string, prefix: string): CompiledFixture
       "-fdata-sections",
       "-fno-pic",
       "-mcmodel=kernel",
+      ...extraFlags,
       "-c",
       source,
       "-o",

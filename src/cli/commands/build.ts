@@ -1,26 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `hotpatch build --target T FIX [FIX...] [-o OUT.ko]` and `hotpatch build --target T
 // --new-source debian:VERSION|DIR [--paths P...] [--write-series DIR]`: parsing and printing
-// only; the pipeline is src/build/pipeline.ts, the split of a newer tree into fixes
-// src/update/update.ts. Exit 0 with a module (or a written series), 2 when the fix is refused
-// (or, with several, when none can go in), 3 when nothing changes a function, 1 on errors.
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+// only; the pipeline is src/build/pipeline.ts, the update's split build-update.ts. Exit 0 with a
+// module (or a written series), 2 when the fix is refused (or, with several, when none can go
+// in), 3 when nothing changes a function, 1 on errors. With several --target, one module per
+// target (the same pipeline once per target); a target the fixes fail on is reported for that
+// target and the others go on.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { type Fix, readFixes } from "../../build/fixes.ts";
-import { type BuildReport, buildLivepatch } from "../../build/pipeline.ts";
+import { type BuildReport, type BuildRequest, buildLivepatch } from "../../build/pipeline.ts";
 import { BuildRefusedError, type FixOutcome } from "../../build/verdicts.ts";
-import { UserError } from "../../errors/user-error.ts";
+import { ExitCode, UserError } from "../../errors/user-error.ts";
 import { prepareTarget } from "../../kernel/prepare.ts";
-import { DEFAULT_TARGET, parseTargetName, type TargetPaths } from "../../kernel/target-layout.ts";
+import type { TargetPaths } from "../../kernel/target-layout.ts";
+import { DEFAULT_TARGET, type TargetId, targetName } from "../../kernel/target-layout.ts";
 import { checkModuleName, moduleNameFromFix, moduleNameFromSeries } from "../../klp/module-name.ts";
-import { planUpdate, type UpdatePlan, type UpdateReport } from "../../update/update.ts";
+import type { UpdateReport } from "../../update/update.ts";
 import { defaultJobs } from "../../util/pool.ts";
 import { formatSeconds, step, warn } from "../../util/progress.ts";
 import { table } from "../../util/text-table.ts";
 import { checkOutputPath, checkUserFile } from "../../util/user-files.ts";
 import { examples } from "../help.ts";
+import { collect } from "../options.ts";
 import { emit } from "../output.ts";
+import { moduleFileFor, targetsFrom } from "../targets.ts";
+import { buildUpdate, renderChangelog, renderUpdateReport } from "./build-update.ts";
 
 /** The default unit budget of one header change (`--max-units`). */
 export const DEFAULT_MAX_UNITS = 300;
@@ -80,35 +86,6 @@ export function renderBuildReport(r: BuildReport): string {
   return lines.join("\n");
 }
 
-/** The update's summary: what changed, what is left out, how it was split. */
-export function renderUpdateReport(u: UpdateReport): string {
-  const lines = [
-    `update from ${u.from} to ${u.to}`,
-    `  ${u.files.changed} files changed (${u.files.modified} modified, ${u.files.created} created, ${u.files.deleted} deleted)`,
-    `  ${u.notBuilt.length} not built in this configuration, ${u.outsideKernel.length} outside the kernel image (documentation, tools, scripts)${u.binary.length > 0 ? `, ${u.binary.length} binary` : ""}`,
-  ];
-  if (u.chosen) lines.push(`  chosen with --paths: ${u.chosen.join(", ")}`);
-  for (const p of u.pulledIn)
-    lines.push(`  pulled in: ${p.path} (${p.neededBy.join(", ")} uses ${p.names.join(", ")})`);
-  const files = u.split.reduce((n, f) => n + f.files.length, 0);
-  lines.push(`  split into ${u.split.length} fix(es) over ${files} file(s): ${u.series}`);
-  for (const f of u.split.filter((f) => f.files.length > 1))
-    lines.push(`    ${f.fix}: ${f.files.join(", ")}`);
-  return lines.join("\n");
-}
-
-/** The Debian changelog entries the update spans: each upload's changes with their CVE ids. */
-export function renderChangelog(u: UpdateReport): string {
-  if (u.changelog.length === 0) return "";
-  const lines = [`Debian changelog between the two versions (${u.changelog.length} upload(s)):`];
-  for (const e of u.changelog) {
-    const cves = new Set(e.items.flatMap((i) => i.cves));
-    lines.push(`  ${e.version} (${e.date}): ${e.items.length} change(s), ${cves.size} CVE id(s)`);
-    for (const i of e.items) lines.push(`    - ${i.text}`);
-  }
-  return lines.join("\n");
-}
-
 /** A whole number of at least 1 from an option, or a UserError naming the option. */
 function positiveInteger(value: string, option: string): number {
   const n = Number(value);
@@ -130,6 +107,7 @@ function defaultName(args: string[], fixes: Fix[]): string {
 function checkOptions(options: {
   name?: string;
   output?: string;
+  target?: string[];
   signKey?: string;
   signCert?: string;
 }): void {
@@ -137,13 +115,15 @@ function checkOptions(options: {
   if (Boolean(options.signKey) !== Boolean(options.signCert)) {
     throw new UserError("--sign-key and --sign-cert go together: give both or neither.");
   }
-  if (options.output) checkOutputPath(resolve(options.output), "the module");
+  // With several targets -o names the directory the modules go to.
+  const severalTargets = (options.target?.length ?? 0) > 1;
+  if (options.output && !severalTargets) checkOutputPath(resolve(options.output), "the module");
   if (options.signKey) checkUserFile(options.signKey, "a private key");
   if (options.signCert) checkUserFile(options.signCert, "a certificate");
 }
 
 interface BuildOptions {
-  target: string;
+  target?: string[];
   output?: string;
   name?: string;
   replace: boolean;
@@ -223,48 +203,55 @@ async function buildAndReport(
   }
 }
 
-/** `--new-source`: the update split into fixes, then written out (--write-series) or built. */
-async function buildUpdate(paths: TargetPaths, options: BuildOptions & { newSource: string }): Promise<void> {
-  const workDir = join(paths.root, "work", `${process.pid}-${Date.now()}-update`);
-  try {
-    const plan: UpdatePlan = await planUpdate({
-      paths,
-      newSource: options.newSource,
-      selected: options.paths,
-      seriesDir: options.writeSeries ? resolve(options.writeSeries) : join(workDir, "series"),
-      workDir,
-      logFile: join(workDir, "update.log"),
-      step,
-    });
-    if (options.writeSeries) {
-      const written = {
-        update: plan.report,
-        fixes: plan.fixes.map((f) => ({ fix: f.name, sha256: f.sha256 })),
-      };
-      emit(options, written, (w) =>
-        [
-          renderUpdateReport(w.update),
-          "",
-          `build it with: hotpatch build --target ${options.target} ${w.update.series}`,
-          "",
-          renderChangelog(w.update),
-        ].join("\n"),
-      );
-      return;
+interface TargetOutcome {
+  target: string;
+  /** Whether the module for this target was built. */
+  ok: boolean;
+  report?: BuildReport;
+  /** The sentence when this target failed, its exit code and, for a refusal, the refusals. */
+  error?: string;
+  exitCode?: ExitCode;
+  refused?: BuildRefusedError["refusals"];
+}
+
+/** One build per target, each to `<dir>/<name>-<release>.ko`; failures are per target. */
+async function buildForTargets(
+  targets: TargetId[],
+  dir: string,
+  name: string,
+  request: (paths: TargetPaths, outPath: string) => BuildRequest,
+): Promise<TargetOutcome[]> {
+  const outcomes: TargetOutcome[] = [];
+  for (const id of targets) {
+    const target = targetName(id);
+    try {
+      const paths = await step(`prepare target ${target}`, () => prepareTarget(id));
+      const report = await buildLivepatch(request(paths, moduleFileFor(dir, name, id)));
+      for (const w of report.warnings) warn(`${target}: ${w}`);
+      outcomes.push({ target, ok: true, report });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      warn(`${target}: ${error.message}`);
+      outcomes.push({
+        target,
+        ok: false,
+        error: error.message,
+        exitCode: error.exitCode,
+        ...(error instanceof BuildRefusedError ? { refused: error.refusals } : {}),
+      });
     }
-    const stem = options.newSource.startsWith("debian:")
-      ? options.newSource.slice(7)
-      : basename(resolve(options.newSource));
-    const name = options.name
-      ? checkModuleName(options.name)
-      : moduleNameFromSeries(
-          `update-${stem}`,
-          plan.fixes.map((f) => f.sha256),
-        );
-    await buildAndReport(paths, plan.fixes, name, options, plan.report);
-  } finally {
-    if (!process.env.HOTPATCH_KEEP_WORK) rmSync(workDir, { recursive: true, force: true });
   }
+  return outcomes;
+}
+
+function renderOutcomes({ targets: outcomes }: { targets: TargetOutcome[] }): string {
+  return outcomes
+    .map((o) =>
+      o.report
+        ? `== ${o.target}\n${renderBuildReport(o.report)}`
+        : `== ${o.target}\nnot built: ${o.error}${(o.refused ?? []).map((r) => `\n  ${r.unit}: ${r.name}: ${r.kind}: ${r.reason}`).join("")}`,
+    )
+    .join("\n\n");
 }
 
 export function registerBuild(program: Command): void {
@@ -277,8 +264,15 @@ export function registerBuild(program: Command): void {
       "[fix...]",
       "fixes, applied in order: unified diffs against the target's source (patch -p1), directories of them, or quilt series files",
     )
-    .option("--target <name>", "the target kernel", DEFAULT_TARGET)
-    .option("-o, --output <ko>", "where to write the module (default: ./<name>.ko)")
+    .option(
+      "--target <name>",
+      `the target kernel (default ${DEFAULT_TARGET}); repeat for one module per target`,
+      collect,
+    )
+    .option(
+      "-o, --output <ko>",
+      "where to write the module (default: ./<name>.ko); with several targets a directory",
+    )
     .option("--name <name>", "module and livepatch name (default: hp_<fix file name>, or hp_<series>_<hash>)")
     .option("--no-replace", "stack on earlier livepatches instead of replacing them")
     .option("--strict", "with several fixes: fail (exit 2) when any fix is left out")
@@ -311,13 +305,17 @@ fix, and each fix is triaged as above. --paths starts from some files; what thei
 need from other changed files comes with them. The report lists the Debian changelog
 entries between the two versions.
 
-Exit status: 0 module built (or series written), 2 the fix cannot be live-patched safely
-(each refusal is listed with its reason; with several fixes: none can, or one was left out
-under --strict), 3 no function changes, 1 any other error.
+Exit status: 0 module built (or series written), 2 the fix cannot be live-patched safely (each refusal is
+listed with its reason; with several fixes: none can, or one was left out under --strict),
+3 no function changes, 1 any other error.
+With several --target options, one module per target goes to <dir>/<name>-<release>.ko (-o names
+the directory, default the current one); a target the fixes fail on is reported for it alone
+and the exit status is that of the first target that failed (0 when all were built).
 ${examples(
   `hotpatch build --target ${DEFAULT_TARGET} fixes/01-af_unix-siocatmark-nonstream.patch -o af_unix.ko`,
   "hotpatch build fix.patch --name hp_cve_fix --no-replace --json > report.json",
   "hotpatch build patches/series -o update.ko --json > update.json",
+  "hotpatch build --target debian:6.1.0-50-amd64 --target debian:6.12.107+deb12-amd64 fix.patch -o out/",
   `hotpatch build --target ${DEFAULT_TARGET} --new-source debian:6.1.187-1 --paths net/unix/af_unix.c -o unix.ko`,
   `hotpatch build --target ${DEFAULT_TARGET} --new-source debian:6.1.187-1 --write-series update/`,
 )}`,
@@ -325,16 +323,44 @@ ${examples(
     .action(async (fixArgs, options) => {
       checkOptions(options);
       checkInputs(fixArgs, options);
-      buildSettings(options); // --max-units and --jobs are checked before the target is prepared
+      const settings = buildSettings(options); // checks --max-units and --jobs before any long step
+      const targets = targetsFrom(options.target);
       if (options.newSource) {
-        const paths = await prepareTarget(parseTargetName(options.target));
-        await buildUpdate(paths, { ...options, newSource: options.newSource });
+        if (targets.length > 1)
+          throw new UserError("--new-source builds an update for one target at a time: give one --target.");
+        const target = targets[0] as TargetId;
+        const paths = await prepareTarget(target);
+        await buildUpdate(
+          paths,
+          { ...options, newSource: options.newSource, targetName: targetName(target) },
+          (fixes, name, update) => buildAndReport(paths, fixes, name, options, update),
+        );
         return;
       }
       const fixes = readFixes(fixArgs);
       const name = options.name ? checkModuleName(options.name) : defaultName(fixArgs, fixes);
+      if (targets.length > 1) {
+        const request = (paths: TargetPaths, outPath: string): BuildRequest => ({
+          paths,
+          fixes,
+          name,
+          outPath,
+          ...settings,
+        });
+        const outcomes = await buildForTargets(targets, resolve(options.output ?? "."), name, request);
+        emit(options, { targets: outcomes }, renderOutcomes);
+        const failed = outcomes.filter((o) => !o.report);
+        if (failed.length > 0) {
+          throw new UserError(
+            `The ${fixes.length === 1 ? "fix was" : "fixes were"} not built for ${failed.length} of ${outcomes.length} targets: ${failed.map((o) => o.target).join(", ")}.`,
+            [],
+            failed[0]?.exitCode ?? ExitCode.ERROR,
+          );
+        }
+        return;
+      }
       if (!options.output) checkOutputPath(resolve(`${name}.ko`), "the module");
-      const paths = await prepareTarget(parseTargetName(options.target));
+      const paths = await prepareTarget(targets[0] as TargetId);
       await buildAndReport(paths, fixes, name, options);
     });
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `hotpatch demo`: the main job end to end on the built-in default — prepare the default
-// target, build the bundled real fix (fixes/01-af_unix-siocatmark-nonstream.patch) into a
-// livepatch, and verify it in a VM of that kernel with its behaviour check.
+// `hotpatch demo`: the main job end to end on the built-in default — prepare the target, build
+// the bundled real fix of its kernel family (fixes/01-af_unix-siocatmark-nonstream.patch for
+// 6.1, fixes/02-landlock-whiteout-make-reg.patch for 6.12) into a livepatch, and verify it in a
+// VM of that kernel with its behaviour check.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,17 +23,50 @@ import { emit } from "../output.ts";
 import { DEFAULT_MAX_UNITS, renderBuildReport } from "./build.ts";
 import { renderVerifyReport } from "./verify.ts";
 
-const FIX = "01-af_unix-siocatmark-nonstream.patch";
-const CHECK = "af_unix-siocatmark.c";
+/** A bundled real fix, its behaviour check (fixes/checks/) and the livepatch's name. */
+interface BundledFix {
+  fix: string;
+  check: string;
+  name: string;
+  cve: string;
+}
+
+/** One bundled fix per kernel family (series), since a fix for one does not apply to the other. */
+const BUNDLED: Record<string, BundledFix> = {
+  "6.1": {
+    fix: "01-af_unix-siocatmark-nonstream.patch",
+    check: "af_unix-siocatmark.c",
+    name: "hp_af_unix_siocatmark",
+    cve: "CVE-2026-52928",
+  },
+  "6.12": {
+    fix: "02-landlock-whiteout-make-reg.patch",
+    check: "landlock-whiteout.c",
+    name: "hp_landlock_whiteout",
+    cve: "CVE-2026-89560",
+  },
+};
+
+/** The bundled fix for a target's kernel series (`6.12.107+deb12-amd64` -> 6.12). */
+function bundledFixFor(release: string, target: string): BundledFix {
+  const series = /^(\d+\.\d+)\./.exec(release)?.[1] ?? "";
+  const bundled = BUNDLED[series];
+  if (!bundled) {
+    throw new UserError(
+      `hotpatch has no bundled fix for ${target} (Linux ${series || release}): the demo covers the ${Object.keys(BUNDLED).join(" and ")} families.`,
+    );
+  }
+  return bundled;
+}
 
 /** The repository's fixes/ directory, found upwards from this file (bundle or source). */
-function fixesDir(): string {
+function fixesDir(fix: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "fixes", FIX))) return join(dir, "fixes");
+    if (existsSync(join(dir, "fixes", fix))) return join(dir, "fixes");
     dir = dirname(dir);
   }
-  throw new UserError(`The bundled fix fixes/${FIX} is missing from this installation.`);
+  throw new UserError(`The bundled fix fixes/${fix} is missing from this installation.`);
 }
 
 /** Makes the --keep directory up front, so a bad path fails before the target is prepared. */
@@ -54,19 +88,24 @@ interface DemoReport {
 }
 
 /** Compiles the check, builds the fix, runs the check unfixed, then verifies the livepatch. */
-async function runDemo(paths: TargetPaths, fixes: string, work: string): Promise<DemoReport> {
-  const check = join(work, "af_unix-siocatmark");
+async function runDemo(
+  paths: TargetPaths,
+  bundled: BundledFix,
+  fixes: string,
+  work: string,
+): Promise<DemoReport> {
+  const check = join(work, bundled.check.replace(/\.c$/, ""));
   await step("compile the behaviour check (gcc -static)", () =>
-    run("gcc", ["-static", "-O2", "-o", check, join(fixes, "checks", CHECK)], {
+    run("gcc", ["-static", "-O2", "-o", check, join(fixes, "checks", bundled.check)], {
       what: "compiling the check helper",
     }),
   );
   const build = await buildLivepatch({
     paths,
-    fixes: readFixes([join(fixes, FIX)]),
-    name: "hp_af_unix_siocatmark",
+    fixes: readFixes([join(fixes, bundled.fix)]),
+    name: bundled.name,
     replace: true,
-    outPath: join(work, "hp_af_unix_siocatmark.ko"),
+    outPath: join(work, `${bundled.name}.ko`),
     maxUnits: DEFAULT_MAX_UNITS,
     jobs: defaultJobs(),
     strict: true,
@@ -94,7 +133,7 @@ export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
-      "Build the bundled real security fix into a livepatch for the default target and prove it in a VM",
+      "Build the bundled real security fix of the target's kernel family into a livepatch and prove it in a VM",
     )
     .option("--target <name>", "the target kernel", DEFAULT_TARGET)
     .option("--keep <dir>", "keep the module and check helper in this directory")
@@ -102,20 +141,25 @@ export function registerDemo(program: Command): void {
     .addHelpText(
       "after",
       `
-The fix is fixes/${FIX} (CVE-2026-52928). Its behaviour
-check, fixes/checks/${CHECK}, runs on the unfixed kernel first (it fails), then with the
-livepatch loaded (it passes).
-${examples("hotpatch demo", "hotpatch demo --keep ./demo-out --json > demo.json")}`,
+The fix is the bundled one of the target's kernel family: ${Object.entries(BUNDLED)
+        .map(([series, b]) => `fixes/${b.fix} (${b.cve}) for ${series}`)
+        .join(", ")}. Its behaviour check (fixes/checks/) runs on the unfixed kernel first (it
+fails), then with the livepatch loaded (it passes).
+${examples(
+  "hotpatch demo",
+  "hotpatch demo --target debian:6.12.107+deb12-amd64",
+  "hotpatch demo --keep ./demo-out --json > demo.json",
+)}`,
     )
     .action(async (options) => {
-      const fixes = fixesDir();
+      const target = parseTargetName(options.target);
+      const bundled = bundledFixFor(target.release, options.target);
+      const fixes = fixesDir(bundled.fix);
       if (options.keep) keepDir(options.keep);
-      const paths = await step(`prepare target ${options.target}`, () =>
-        prepareTarget(parseTargetName(options.target)),
-      );
+      const paths = await step(`prepare target ${options.target}`, () => prepareTarget(target));
       const work = options.keep ?? mkdtempSync(join(tmpdir(), "hotpatch-demo-"));
       try {
-        const report = await runDemo(paths, fixes, work);
+        const report = await runDemo(paths, bundled, fixes, work);
         emit(options, report, renderDemo);
         if (!report.verify.ok)
           throw new UserError(`The demo livepatch failed verification: ${report.verify.failure}`);

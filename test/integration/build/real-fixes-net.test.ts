@@ -45,7 +45,7 @@ test("a header fix that adds a field to a struct (nf_queue_entry) is refused as 
   );
   assert.match(
     stderr,
-    /struct nf_queue_entry: unsafe-data: the fix changes the layout of struct nf_queue_entry/,
+    /struct nf_queue_entry: unsafe-data: the layout of struct nf_queue_entry changed \(size 112 -> 120; member bridge_dev added at offset 40/,
   );
 });
 
@@ -57,7 +57,9 @@ test("igmp (CVE-2026-72323, CVE-2026-64423) with a new inline in include/linux/i
   const notes = (r as unknown as { notes: string[] }).notes;
   assert.ok(
     notes.some((n) =>
-      /inetdevice\.h: .*in_dev_hold_safe; of the \d+ files including it, 0 name them/.test(n),
+      /inetdevice\.h: the fix changes .*in_dev_hold_safe.*; of the \d+ built units including it, 0 name them/.test(
+        n,
+      ),
     ),
     notes.join("\n"),
   );

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Builds the runtime C fixtures (test/fixtures/runtime) against the prepared target into a
 // temporary directory, and derives the wrong-kernel module from fixture (a).
+import assert from "node:assert/strict";
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildExternalModule } from "../../../src/kernel/kbuild.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
+import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 
 export const fixturesDir = fileURLToPath(new URL("../../fixtures/runtime", import.meta.url));
+
+/** The unit's ExecStart, with /usr/bin/hotpatch replaced by this checkout's CLI. */
+export function unitExecStart(): string[] {
+  const unit = readFileSync(join(repoRoot, "packaging", "systemd", "hotpatch.service"), "utf8");
+  const line = /^ExecStart=(.+)$/m.exec(unit)?.[1];
+  assert.ok(line, "the unit has an ExecStart line");
+  const [program, ...args] = line.trim().split(/\s+/);
+  assert.equal(program, "/usr/bin/hotpatch");
+  return ["node", hotpatchBin, ...args];
+}
 
 /** Rewrites the release in a module's vermagic (same length), e.g. 6.1.0-50 -> 6.1.0-99. */
 export function withOtherRelease(ko: Buffer, release: string, other: string): Buffer {

@@ -4,25 +4,14 @@
 // that names its task and reverts, the lock serialising two commands, install + the systemd
 // unit's ExecStart (twice), and --force. A second short boot checks the hotpatch.skip switch.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
 import { runInTargetVm } from "../../../src/kernel/target-vm.ts";
-import { hotpatchBin, repoRoot } from "../../helpers/cli.ts";
+import { hotpatchBin } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
-import { buildRuntimeFixtures, fixturesDir, readGuestStep } from "./fixtures.ts";
-
-/** The unit's ExecStart, with /usr/bin/hotpatch replaced by this checkout's CLI. */
-function unitExecStart(): string[] {
-  const unit = readFileSync(join(repoRoot, "packaging", "systemd", "hotpatch.service"), "utf8");
-  const line = /^ExecStart=(.+)$/m.exec(unit)?.[1];
-  assert.ok(line, "the unit has an ExecStart line");
-  const [program, ...args] = line.trim().split(/\s+/);
-  assert.equal(program, "/usr/bin/hotpatch");
-  return ["node", hotpatchBin, ...args];
-}
+import { buildRuntimeFixtures, fixturesDir, readGuestStep, unitExecStart } from "./fixtures.ts";
 
 describe("hotpatch load/unload/list/status/install on the target kernel", () => {
   let paths: TargetPaths;

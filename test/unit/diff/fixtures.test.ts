@@ -219,6 +219,13 @@ test(".modinfo strings renumbered: module metadata, never refused as changed dat
   assert.deepEqual(names(r, "changed"), ["credits"]);
 });
 
+test("BTF_ID symbols renamed by moved lines pair up: the ops table pointing at them is unchanged", async () => {
+  const r = await diffCase("btf-id-renumbered");
+  assert.deepEqual(r.refused, []);
+  assert.equal(r.verdict, "patchable");
+  assert.deepEqual(names(r, "changed"), ["for_each_elem"]);
+});
+
 test("ops table that gains a member: refused as unsafe-data (existing objects keep the old table)", async () => {
   const r = await diffCase("ops-table-member");
   assert.equal(r.verdict, "refused");

@@ -60,6 +60,22 @@ test("kallsyms: lookup by address returns aliases; neighbours come from the same
   assert.deepEqual(neighbours, ["helper", "helper"]);
 });
 
+test("kallsyms: 6.12's __pfx_ padding symbols do not count as neighbours", () => {
+  const k = parseKallsyms(
+    [
+      "ffffffff81000ff0 t __pfx_a",
+      "ffffffff81001000 t a",
+      "ffffffff81001ff0 t __pfx_b",
+      "ffffffff81002000 t b",
+      "ffffffff81002ff0 t __pfx_c",
+      "ffffffff81003000 t c",
+    ].join("\n"),
+  );
+  const [b] = k.named("b");
+  assert.ok(b);
+  assert.deepEqual(k.neighbourNames(b, 1).sort(), ["a", "c"]);
+});
+
 test("kallsyms: a malformed line is an error naming the line", () => {
   assert.throws(() => parseKallsyms("ffffffff81000000 T ok\nnot a line\n"), /line 2/);
 });

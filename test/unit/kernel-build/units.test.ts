@@ -50,6 +50,12 @@ test(".cmd: a built-in unit is vmlinux; make and shell escapes are undone", () =
   assert.throws(() => parseUnitCommand(BUILTIN_CMD, "fs/proc/other.o"), /no 'cmd_fs\/proc\/other.o' line/);
 });
 
+test(".cmd: Linux 6.12 names the line savedcmd_<object> (6.3 and later)", () => {
+  const cmd = parseUnitCommand(BUILTIN_CMD.replace(/^cmd_/, "savedcmd_"), "fs/proc/cmdline.o");
+  assert.equal(cmd.source, "fs/proc/cmdline.c");
+  assert.equal(cmd.post.length, 1);
+});
+
 test("module names use '_' for the klp object", () => {
   const cmd = parseUnitCommand(MODULE_CMD.replaceAll('"sctp"', '"usb-storage"'), "net/sctp/auth.o");
   assert.equal(klpObjectOf(cmd), "usb_storage");

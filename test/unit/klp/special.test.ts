@@ -43,3 +43,28 @@ test("only the included function's bug table and alternative entries remain, reb
   assert.equal(replRelocs[0]?.symbol.name, "replacement_target");
   assert.ok(!obj.sectionByName(".text.other"));
 });
+
+const sixTwelve = compiledFixture(
+  new URL("./fixtures/special.c", import.meta.url).pathname,
+  "hotpatch-klp-special-612-",
+  ["-DALT_INSTR_6_12"],
+);
+
+test("6.12's 14-byte alternatives: the size is read from the object, the replacement still found", () => {
+  const result = extractPatchObject({
+    object: readElf(readFileSync(sixTwelve.objPath)),
+    functions: ["changed"],
+    exported: [],
+    policy,
+  });
+  const obj = readElf(writeElf(result.object));
+  const alt = obj.sectionByName(".altinstructions") as Section;
+  assert.equal(alt.data.length, 14, "one whole 14-byte entry, not 12 bytes cut from two");
+  assert.deepEqual(
+    obj.relocationsFor(alt).map((r) => r.offset),
+    [0, 4],
+  );
+  assert.equal(alt.data[13], 5, "replacementlen is the entry's last byte");
+  const repl = obj.sectionByName(".altinstr_replacement") as Section;
+  assert.equal(obj.relocationsFor(repl)[0]?.symbol.name, "replacement_target");
+});

@@ -11,6 +11,8 @@ export interface FakePatch {
   name: string;
   enabled?: boolean;
   transition?: boolean;
+  /** The 6.11+ sysfs `replace` attribute; undefined: a 6.1 kernel without it. */
+  replaceAttribute?: boolean;
   objects: Record<string, { patched: boolean; functions: string[] }>;
 }
 
@@ -47,6 +49,9 @@ export class FakeSystem {
     put(join(dir, "enabled"), patch.enabled === false ? "0\n" : "1\n");
     put(join(dir, "transition"), patch.transition ? "1\n" : "0\n");
     put(join(dir, "force"), "");
+    // Linux 6.11+ (Debian's 6.12) has a read-only `replace`; 6.1 has none.
+    if (patch.replaceAttribute !== undefined)
+      put(join(dir, "replace"), patch.replaceAttribute ? "1\n" : "0\n");
     for (const [obj, spec] of Object.entries(patch.objects)) {
       put(join(dir, obj, "patched"), spec.patched ? "1\n" : "0\n");
       for (const fn of spec.functions) mkdirSync(join(dir, obj, fn), { recursive: true });

@@ -6,7 +6,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../../src/errors/user-error.ts";
-import { checkLoadable, parseModinfo, readModuleFile } from "../../../src/runtime/module-file.ts";
+import {
+  checkLoadable,
+  checkNotUnsafe,
+  parseModinfo,
+  readModuleFile,
+} from "../../../src/runtime/module-file.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { fakeKo, RELEASE, VERMAGIC } from "./fake-ko.ts";
 
@@ -53,6 +58,21 @@ test("a module for another kernel release is refused in one sentence naming both
       e instanceof UserError &&
       /built for kernel 6\.1\.0-99-amd64, but this system runs 6\.1\.0-50-amd64/.test(e.message),
   );
+});
+
+test("a module built despite refusals (hotpatch_unsafe) loads only when the test-only switch covers its kinds", () => {
+  const module = readModuleFile(
+    fakeKo("unsafe", { modinfo: [VERMAGIC, "livepatch=Y", "hotpatch_unsafe=unsafe-data,no-fentry"] }),
+  );
+  const refused =
+    /was built despite refusals \(unsafe-data, no-fentry\) with the test-only HOTPATCH_TEST_BUILD_REFUSED: it is unsafe by construction and is not loaded/;
+  assert.throws(() => checkNotUnsafe(module, {}), refused);
+  assert.throws(() => checkNotUnsafe(module, { HOTPATCH_TEST_BUILD_REFUSED: "unsafe-data" }), refused);
+  checkNotUnsafe(module, { HOTPATCH_TEST_BUILD_REFUSED: "no-fentry, unsafe-data" }); // allowed, with a warning
+  // checkLoadable applies it with the process's environment.
+  assert.throws(() => checkLoadable(module, RELEASE), refused);
+  // A module without the marker is not affected.
+  checkNotUnsafe(readModuleFile(fakeKo("safe", { modinfo: [VERMAGIC, "livepatch=Y"] })), {});
 });
 
 test("a module without livepatch=Y is refused as not a livepatch", () => {

@@ -70,6 +70,30 @@ test("livepatch modules are the loaded modules whose taint has K; retired ones s
   assert.equal(status.release, "6.1.0-50-amd64");
 });
 
+test("a 6.12 kernel's replace attribute decides the mode; without it (6.1) the record or the store does", () => {
+  const sys = new FakeSystem()
+    .addPatch({
+      name: "lp_cumulative",
+      replaceAttribute: true,
+      objects: { vmlinux: { patched: true, functions: [] } },
+    })
+    .addPatch({
+      name: "lp_stacked",
+      replaceAttribute: false,
+      objects: { vmlinux: { patched: true, functions: [] } },
+    })
+    .addPatch({ name: "lp_old_kernel", objects: { vmlinux: { patched: true, functions: [] } } });
+  assert.deepEqual(
+    readStatus(sys.env).patches.map((p) => [p.name, p.replace]),
+    [
+      ["lp_cumulative", "replace"],
+      ["lp_old_kernel", "unknown"],
+      ["lp_stacked", "stack"],
+    ],
+  );
+  assert.equal(readPatches(sys.env).find((p) => p.name === "lp_old_kernel")?.replaceAttribute, undefined);
+});
+
 test("taint decodes every set bit to its letter; K means live patched", () => {
   assert.deepEqual(decodeTaint(0), { value: 0, flags: [], letters: "", livepatched: false });
   const t = decodeTaint((1 << 15) | (1 << 12) | 1);

@@ -38,6 +38,11 @@ export const DEBIAN_LIKE: FakeModule[] = [
   { path: "kernel/sound/unrelated.ko" },
 ];
 
+/** A -cloud-amd64 kernel: no 9p at all (CONFIG_NET_9P off), so the guest cannot reach the host. */
+export const CLOUD_LIKE: FakeModule[] = DEBIAN_LIKE.filter(
+  (m) => !/\/(9p|9pnet|9pnet_virtio)\.ko$/.test(m.path),
+);
+
 export function writeFakeModulesDir(
   dir: string,
   modules: FakeModule[] = DEBIAN_LIKE,

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { VmOptions } from "../../../src/vm/types.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
-import { writeFakeModulesDir } from "./fake-modules.ts";
+import { DEBIAN_LIKE, type FakeModule, writeFakeModulesDir } from "./fake-modules.ts";
 
 export const fakeQemu = fileURLToPath(new URL("./fake-qemu.mjs", import.meta.url));
 
@@ -18,10 +18,11 @@ export interface FakeVm {
   options: Pick<VmOptions, "vmlinuz" | "modulesDir" | "release">;
 }
 
-export function makeFakeVm(mode: string): FakeVm {
+/** `modules` defaults to a Debian-like tree; CLOUD_LIKE is one without 9p. */
+export function makeFakeVm(mode: string, modules: FakeModule[] = DEBIAN_LIKE): FakeVm {
   const dir = scratchDir("hotpatch-fakevm");
   const modulesDir = join(dir, "lib/modules/0.0.0-fake");
-  writeFakeModulesDir(modulesDir);
+  writeFakeModulesDir(modulesDir, modules);
   const vmlinuz = join(dir, "vmlinuz");
   writeFileSync(vmlinuz, "not a real kernel");
   mkdirSync(join(dir, "cache"));

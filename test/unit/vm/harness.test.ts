@@ -11,6 +11,7 @@ import { UserError } from "../../../src/errors/user-error.ts";
 import { guardedChildCount } from "../../../src/util/reaper.ts";
 import { runInVm } from "../../../src/vm/index.ts";
 import { isAlive } from "../../helpers/processes.ts";
+import { CLOUD_LIKE, type FakeModule } from "./fake-modules.ts";
 import { type FakeVm, makeFakeVm, readPid, waitFor } from "./fake-vm.ts";
 
 const made: FakeVm[] = [];
@@ -19,8 +20,12 @@ after(() => {
 });
 
 /** Runs `work` with the fake VM's environment set (runInVm reads it), then restores it. */
-async function withFake<T>(mode: string, work: (vm: FakeVm) => Promise<T>): Promise<T> {
-  const vm = makeFakeVm(mode);
+async function withFake<T>(
+  mode: string,
+  work: (vm: FakeVm) => Promise<T>,
+  modules?: FakeModule[],
+): Promise<T> {
+  const vm = makeFakeVm(mode, modules);
   made.push(vm);
   const saved = Object.fromEntries(Object.keys(vm.env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vm.env);
@@ -32,6 +37,11 @@ async function withFake<T>(mode: string, work: (vm: FakeVm) => Promise<T>): Prom
       else process.env[key] = value;
     }
   }
+}
+
+/** How many times the fake QEMU was started. */
+function boots(vm: FakeVm): number {
+  return readFileSync(`${vm.pidFile}.starts`, "utf8").split("\n").filter(Boolean).length;
 }
 
 function assertQemuGone(vm: FakeVm): void {
@@ -88,6 +98,21 @@ test("a boot that stalls before /init is killed and booted once more", async () 
   });
 });
 
+test("a kernel that oopses before /init is booted once more; an oops after it is not", async () => {
+  await withFake("oops-once", async (vm) => {
+    const result = await runInVm({ ...vm.options, command: ["true"] });
+    assert.equal(result.exitCode, 0);
+    assert.match(result.output, /booted the second time/);
+    assert.equal(boots(vm), 2);
+    assertQemuGone(vm);
+  });
+  // "panic" panics after the ready mark: the run's own doing, reported without a second boot.
+  await withFake("panic", async (vm) => {
+    await assert.rejects(runInVm({ ...vm.options, command: ["true"] }), /panicked/);
+    assert.equal(boots(vm), 1);
+  });
+});
+
 test("a boot that stalls twice is a UserError naming the deadline, and no QEMU is left", async () => {
   await withFake("stall", async (vm) => {
     const started = Date.now();
@@ -98,6 +123,40 @@ test("a boot that stalls twice is a UserError naming the deadline, and no QEMU i
     assert.ok(Date.now() - started < 30_000);
     assertQemuGone(vm);
   });
+});
+
+test("a kernel without 9p (cloud): the command runs in the minimal guest, its files appended to the initramfs", async () => {
+  await withFake(
+    "exit",
+    async (vm) => {
+      const result = await runInVm({ ...vm.options, command: ["cat", "/proc/kallsyms"] });
+      assert.equal(result.exitCode, 7);
+      assert.equal(result.output, "hello from the guest\n");
+      assert.ok(existsSync(`${vm.pidFile}.minimal`), "QEMU got no host shares");
+      assertQemuGone(vm);
+    },
+    CLOUD_LIKE,
+  );
+});
+
+test("a kernel without 9p refuses host modules, a writable directory and host programs before QEMU starts", async () => {
+  await withFake(
+    "exit",
+    async (vm) => {
+      for (const extra of [
+        { modules: [vm.options.vmlinuz] },
+        { writableDir: vm.dir },
+        { needsHostFiles: true },
+      ]) {
+        await assert.rejects(
+          runInVm({ ...vm.options, command: ["true"], ...extra }),
+          /has no 9p support .* cannot load or write host files/,
+        );
+      }
+      assert.equal(readPid(vm.pidFile), undefined);
+    },
+    CLOUD_LIKE,
+  );
 });
 
 test("a module that fails to load is named", async () => {

@@ -29,6 +29,11 @@ test("the VM is TCG, -cpu max, 1 GiB, 2 CPUs, no reboot, no NIC", () => {
   assert.deepEqual(valueAfter(args, "-initrd"), ["/c/init.cpio"]);
 });
 
+test("one vCPU when asked (kernels whose transitions rewrite cond_resched sites); no shares for a minimal guest", () => {
+  assert.deepEqual(valueAfter(qemuArgs({ ...base, cpus: 1 }), "-smp"), ["1"]);
+  assert.deepEqual(valueAfter(qemuArgs({ ...base, hostRoot: false }), "-virtfs"), []);
+});
+
 test("the host root is shared read-only with multidevs=remap; the writable dir read-write", () => {
   const args = qemuArgs({ ...base, writableDir: "/tmp/out" });
   const shares = valueAfter(args, "-virtfs");

@@ -9,7 +9,9 @@
 set -u
 dir=$1 name=$2 patch=$3
 declare -A done_
-all=$(find "$dir/kernel" -name '*.ko') # one walk: find is slow in an emulated guest
+# One walk (find is slow in an emulated guest); Debian's 6.12 ships modules xz-compressed,
+# which kmod's modinfo and insmod read as they are.
+all=$(find "$dir/kernel" -name '*.ko' -o -name '*.ko.xz')
 load() {
 	local m=${1//-/_}
 	[ -n "${done_[$m]:-}" ] && return 0
@@ -19,7 +21,7 @@ load() {
 	# A softdep names a crypto algorithm (crc32c): its generic implementation is the module.
 	# A softdep may name it as a crypto alias (crypto-crc32c): drop the prefix.
 	local base=${m#crypto_}
-	ko=$(grep -E "/(${m}|${m//_/-}|${base}|${base}_generic)\.ko$" <<<"$all" | head -1)
+	ko=$(grep -E "/(${m}|${m//_/-}|${base}|${base}_generic)\.ko(\.xz)?$" <<<"$all" | head -1)
 	[ -n "$ko" ] || { echo "no module $m under $dir"; return 1; }
 	local dep
 	# Soft dependencies are optional, as for modprobe (crypto-md5 is built into this kernel).
