@@ -18,6 +18,7 @@ import { createScratchView, touchedFiles } from "../kernel/fix.ts";
 import { withOldLineNumbers } from "../kernel/hunks.ts";
 import type { Symvers } from "../kernel/symvers.ts";
 import { callbackFunctions, type UnitDiff } from "../klp/assemble.ts";
+import { fixFunctions } from "../klp/fix-functions.ts";
 import type { CompiledUnit } from "./compile-units.ts";
 import { callersPatched } from "./interfaces.ts";
 
@@ -27,8 +28,6 @@ export interface DiffStageOptions {
   workDir: string;
   /** The applied fixes' text, concatenated in order. */
   fixText: string;
-  /** Functions the fixes' hunks fall into (only to explain a change, never to decide one). */
-  sourceFunctions: string[];
   logFile?: string;
   /** What decides whether a changed prototype's callers all come along (interfaces.ts). */
   completeHeaders: string[];
@@ -109,13 +108,17 @@ async function diffUnit(
 ): Promise<FirstDiff> {
   const orig = readElf(readFileSync(unit.pristineObject));
   const patched = readElf(readFileSync(unit.patchedObject));
+  // Only what this unit compiles explains its changes: a series' functions in other units
+  // would read as "inlines qrtr_create" in af_unix.c.
+  const reads = new Set([unit.source, ...unit.pristine.reads]);
+  const sourceFunctions = fixFunctions(options.fixText, options.tree, (file) => reads.has(file));
   const diffOptions: DiffOptions = {
-    sourceFunctions: options.sourceFunctions,
+    sourceFunctions,
     // Jump labels and static calls on keys the module itself defines need the module kind.
     objectKind: unit.klpObject === "vmlinux" ? "vmlinux" : "module",
   };
   let diff = diffObjects(orig, patched, diffOptions);
-  if (mayHaveMovedLines(diff, options.sourceFunctions)) {
+  if (mayHaveMovedLines(diff, sourceFunctions)) {
     oldLines.view ??= makeOldLinesView(options, join(options.workDir, "view-old-lines"));
     const out = join(options.workDir, "old-lines", unit.object);
     const built = await compilePatched(

@@ -160,7 +160,6 @@ async function runRound(
         viewDir: view.dir,
         workDir: dir,
         fixText,
-        sourceFunctions: fixFunctions(fixText, req.paths.tree),
         logFile: req.logFile,
         completeHeaders: inputs.completeHeaders,
         symvers: req[symversKey],

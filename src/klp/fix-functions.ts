@@ -50,10 +50,11 @@ export function enclosingFunction(lines: string[], line: number): string | undef
   return undefined;
 }
 
-/** Functions the fix's hunks fall into, across every touched source file of the tree. */
-export function fixFunctions(fixText: string, tree: string): string[] {
+/** Functions the fix's hunks fall into, across every touched source file of the tree (or those `reads` accepts). */
+export function fixFunctions(fixText: string, tree: string, reads?: (file: string) => boolean): string[] {
   const names = new Set<string>();
   for (const [file, lines] of touchedLines(fixText)) {
+    if (reads && !reads(file)) continue;
     const path = join(tree, file);
     if (!existsSync(path)) continue;
     const source = readFileSync(path, "utf8").split("\n");
