@@ -64,7 +64,10 @@ function headOf(lines: string[], c: Construct): string {
  * the scanner can name; an unnamed declaration (`extern int x;`) is named by its declarator.
  */
 function constructNames(c: Construct, head: string): string[] {
-  if ((c.kind === "function" || c.kind === "declaration") && head.startsWith(`${c.names[0]}`)) return [];
+  const name = c.names[0];
+  // The whole first word: `int in(void);` starts with "in" but is a prototype of in().
+  const startsWithName = name !== undefined && new RegExp(`^${name}\\b`).test(head);
+  if ((c.kind === "function" || c.kind === "declaration") && startsWithName) return [];
   if (c.kind === "other") {
     // Data: only a plain declaration names a variable. A statement inside a macro call's
     // arguments (`__entry->ref = ref;` in TP_fast_assign) looks like one at the top level.

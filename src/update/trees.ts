@@ -54,7 +54,11 @@ function chosenFiles(selected: string[], changes: ChangedFile[], trees: string[]
   const chosen = new Set<string>();
   for (const raw of selected) {
     const p = normalize(raw).replace(/\/+$/, "");
-    if (p.startsWith("..") || p.startsWith("/"))
+    if (p === "." || p === "") {
+      for (const c of changes) chosen.add(c.path); // the whole tree
+      continue;
+    }
+    if (p === ".." || p.startsWith("../") || p.startsWith("/"))
       throw new UserError(`--paths ${raw} is not a path inside the kernel tree.`);
     if (!trees.some((t) => existsSync(join(t, p))))
       throw new UserError(`--paths ${raw} names no file or directory of either tree.`);
