@@ -44,7 +44,8 @@ test("verify refuses a file that is not a kernel module, and a module that is no
 test("build and verify document their options", async () => {
   const b = await hotpatch(["build", "--help"]);
   assert.match(b.stdout, /--no-replace/);
-  assert.match(b.stdout, /Exit status: 0 module built, 2/);
+  assert.match(b.stdout, /Exit status: 0 module built \(or series written\), 2/);
+  assert.match(b.stdout, /--new-source <source>/);
   const v = await hotpatch(["verify", "--help"]);
   assert.match(v.stdout, /--check <cmd>/);
   const d = await hotpatch(["demo", "--help"]);
