@@ -65,22 +65,15 @@ function sampler(dirs: string[], ms: number) {
   return { figures, sample, stop: () => clearInterval(timer) };
 }
 
+/** The CLI as a user runs it (the bundle), with these arguments. */
+const cli = (...args: string[]) => [join(repo, "bin", "hotpatch.js"), ...args];
+
 function runBuild(ko: string): Promise<{ exitCode: number; stdout: string; ms: number }> {
   const started = performance.now();
   const log = createWriteStream(join(out, "build.log"));
   const child = spawn(
     process.execPath,
-    [
-      join(repo, "bin", "hotpatch.js"),
-      "build",
-      "--target",
-      DEFAULT_TARGET,
-      "--new-source",
-      newSource,
-      "-o",
-      ko,
-      "--json",
-    ],
+    cli("build", "--target", DEFAULT_TARGET, "--new-source", newSource, "-o", ko, "--json"),
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -165,15 +158,10 @@ if (build.exitCode === 0) {
   execFileSync("gcc", ["-static", "-O2", "-o", check, join(repo, "fixes", "checks", "af_unix-siocatmark.c")]);
   const verify = spawn(
     process.execPath,
-    [
-      join(repo, "bin", "hotpatch.js"),
-      "verify",
-      "--target",
-      DEFAULT_TARGET,
-      ko,
-      "--check",
+    cli(
+      ...["verify", "--target", DEFAULT_TARGET, ko, "--check"],
       `${check} && ! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection'`,
-    ],
+    ),
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   const code = await new Promise<number>((resolve) => verify.on("close", (c) => resolve(c ?? 1)));

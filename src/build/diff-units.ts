@@ -18,7 +18,7 @@ import { createScratchView, touchedFiles } from "../kernel/fix.ts";
 import { withOldLineNumbers } from "../kernel/hunks.ts";
 import type { Symvers } from "../kernel/symvers.ts";
 import { callbackFunctions, type UnitDiff } from "../klp/assemble.ts";
-import { fixFunctions } from "../klp/fix-functions.ts";
+import { fixFunctionsByFile } from "../klp/fix-functions.ts";
 import type { CompiledUnit } from "./compile-units.ts";
 import { callersPatched } from "./interfaces.ts";
 
@@ -79,7 +79,8 @@ export async function diffUnits(
 ): Promise<CompiledUnitDiff[]> {
   const first: FirstDiff[] = [];
   const oldLines = { view: undefined as string | undefined };
-  for (const unit of units) first.push(await diffUnit(unit, options, notes, oldLines));
+  const byFile = fixFunctionsByFile(options.fixText, options.tree); // read once, not per unit
+  for (const unit of units) first.push(await diffUnit(unit, options, notes, oldLines, byFile));
   // A changed prototype is fine when every caller is in the build: known only across units.
   const interfaceCallersPatched = callersPatched(
     first.map((f) => f.result.diff),
@@ -105,13 +106,15 @@ async function diffUnit(
   options: DiffStageOptions,
   notes: string[],
   oldLines: { view: string | undefined },
+  fixFunctionsOf: Map<string, string[]>,
 ): Promise<FirstDiff> {
   const orig = readElf(readFileSync(unit.pristineObject));
   const patched = readElf(readFileSync(unit.patchedObject));
   // Only what this unit compiles explains its changes: a series' functions in other units
   // would read as "inlines qrtr_create" in af_unix.c.
-  const reads = new Set([unit.source, ...unit.pristine.reads]);
-  const sourceFunctions = fixFunctions(options.fixText, options.tree, (file) => reads.has(file));
+  const sourceFunctions = [
+    ...new Set([unit.source, ...unit.pristine.reads].flatMap((file) => fixFunctionsOf.get(file) ?? [])),
+  ];
   const diffOptions: DiffOptions = {
     sourceFunctions,
     // Jump labels and static calls on keys the module itself defines need the module kind.

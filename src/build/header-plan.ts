@@ -93,6 +93,8 @@ export async function planHeader(ctx: HeaderPlanContext, file: TouchedFile): Pro
   let candidates = built;
   if (built.length > NARROW_ABOVE) {
     candidates = await narrowByNames(ctx, file.path, built, notes);
+    // No includer names what changed: its note says so, nothing to preprocess.
+    if (candidates.length === 0) return { units: [], notes, complete: true };
   }
   if (candidates.length > PREPROCESS_AT_MOST * options.maxUnits) {
     notes.push(`${file.path}: reaches ${candidates.length} built units, too many to preprocess`);

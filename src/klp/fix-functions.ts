@@ -50,18 +50,24 @@ export function enclosingFunction(lines: string[], line: number): string | undef
   return undefined;
 }
 
-/** Functions the fix's hunks fall into, across every touched source file of the tree (or those `reads` accepts). */
-export function fixFunctions(fixText: string, tree: string, reads?: (file: string) => boolean): string[] {
-  const names = new Set<string>();
+/** Per touched source file of the tree, the functions the fix's hunks fall into. */
+export function fixFunctionsByFile(fixText: string, tree: string): Map<string, string[]> {
+  const byFile = new Map<string, string[]>();
   for (const [file, lines] of touchedLines(fixText)) {
-    if (reads && !reads(file)) continue;
     const path = join(tree, file);
     if (!existsSync(path)) continue;
     const source = readFileSync(path, "utf8").split("\n");
+    const names = new Set<string>();
     for (const l of lines) {
       const fn = enclosingFunction(source, l);
       if (fn) names.add(fn);
     }
+    byFile.set(file, [...names]);
   }
-  return [...names].sort();
+  return byFile;
+}
+
+/** Functions the fix's hunks fall into, across every touched source file of the tree. */
+export function fixFunctions(fixText: string, tree: string): string[] {
+  return [...new Set([...fixFunctionsByFile(fixText, tree).values()].flat())].sort();
 }
