@@ -62,6 +62,21 @@ function withoutAttributes(head: string): string {
     .trim();
 }
 
+/**
+ * An attribute after a declarator (`__acquires(x)`, `__printf(1, 2)`, `__must_check`). Each
+ * alternative matches one way only (a name ends where word characters end, parentheses nest
+ * twice, as in `__attribute__((format(printf, 1, 2)))`): the earlier `(__\w+(\(.*\))?\s*)*` backtracked exponentially on long macro heads
+ * (16 s on one trace header).
+ */
+const NESTED_PARENS = String.raw`\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)`;
+const TRAILING_ATTRIBUTE = String.raw`__\w+(?!\w)\s*(?:${NESTED_PARENS}\s*)?`;
+/** A head that ends like a function declarator: `)` then only attributes. */
+export const ENDS_AS_PROTOTYPE = new RegExp(String.raw`\)\s*(?:${TRAILING_ATTRIBUTE})*$`);
+/** The variable an initialised declaration defines: `name[N] __attr =`. */
+const INITIALISED_VARIABLE = new RegExp(
+  String.raw`([A-Za-z_]\w*)\s*(\[[^\]]*\]\s*)*(?:${TRAILING_ATTRIBUTE})*=`,
+);
+
 const KEYWORDS = new Set(["if", "for", "while", "switch", "return", "sizeof", "typeof", "__attribute__"]);
 
 /** Identifiers that a braced enum body defines. */
@@ -111,11 +126,11 @@ function classifyHead(
   }
   if (flat.includes("=")) {
     // Initialised data: kept "other" (it is not code), named for the preprocessor probe.
-    const variable = /([A-Za-z_]\w*)\s*(\[[^\]]*\]\s*)*(__\w+(\([^)]*\))?\s*)*=/.exec(flat);
+    const variable = INITIALISED_VARIABLE.exec(flat);
     return { kind: "other", names: variable ? [variable[1] as string] : [] };
   }
   const call = /([A-Za-z_]\w*)\s*\(/.exec(flat.replace(/__attribute__\s*\(\(.*?\)\)/g, ""));
-  if (call && !KEYWORDS.has(call[1] as string) && /\)\s*(__\w+(\(.*\))?\s*)*$/.test(flat)) {
+  if (call && !KEYWORDS.has(call[1] as string) && ENDS_AS_PROTOTYPE.test(flat)) {
     return { kind: braced ? "function" : "declaration", names: [call[1] as string] };
   }
   return { kind: "other", names: [] };

@@ -11,8 +11,8 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Construct, scanConstructs, stripComments, wordPattern } from "./c-scan.ts";
-import type { IncludeIndex } from "./includes.ts";
+import { type Construct, ENDS_AS_PROTOTYPE, scanConstructs, stripComments, wordPattern } from "./c-scan.ts";
+import { directIncluders, type IncludeIndex } from "./includes.ts";
 
 /** A changed name and whether it names a function (only calls and address-takes use those). */
 export interface ChangedName {
@@ -62,7 +62,7 @@ function pastes(left: string, right: string, name: string): boolean {
 /** Identifiers a declaration brings into scope that users name: a variable, not a prototype. */
 function declaredVariables(text: string): string[] {
   const flat = text.replace(/\s+/g, " ").trim().replace(/;$/, "");
-  if (/\)\s*(__\w+(\(.*\))?\s*)*$/.test(flat) && !/^\w+\s*\(/.test(flat)) return []; // a prototype
+  if (ENDS_AS_PROTOTYPE.test(flat) && !/^\w+\s*\(/.test(flat)) return []; // a prototype
   // `extern struct foo bar[N]`, `DECLARE_PER_CPU(struct foo, bar)`: the last identifier.
   const last = /([A-Za-z_]\w*)\s*(\[[^\]]*\]\s*)*\)?\s*$/.exec(flat);
   return last ? [last[1] as string] : [];
@@ -150,37 +150,43 @@ function headerUses(
   return added;
 }
 
-/** Reads tree files once each; a missing one reads as empty. */
+/**
+ * Tree files read in this process, by tree: the search reads every header of the tree, once
+ * per changed header of a build, and an update changes over a hundred. The pristine tree does
+ * not change while hotpatch runs. A missing file reads as empty.
+ */
+const treeTexts = new Map<string, Map<string, string>>();
+
 function cachedReader(tree: string): (file: string) => string {
-  const text = new Map<string, string>();
+  const texts = treeTexts.get(tree) ?? new Map<string, string>();
+  treeTexts.set(tree, texts);
   return (file) => {
-    let t = text.get(file);
+    let t = texts.get(file);
     if (t === undefined) {
       try {
         t = readFileSync(join(tree, file), "latin1");
       } catch {
         t = "";
       }
-      text.set(file, t);
+      texts.set(file, t);
     }
     return t;
   };
 }
 
-/** Every header the index knows, and for each included file the files that include it. */
-function includeGraph(index: IncludeIndex): { headers: Set<string>; includers: Map<string, string[]> } {
-  const includers = new Map<string, string[]>();
-  const headers = new Set<string>();
+/** Every header the index knows (built once per index). */
+const indexHeaders = new WeakMap<IncludeIndex, Set<string>>();
+
+function headersOf(index: IncludeIndex): Set<string> {
+  let headers = indexHeaders.get(index);
+  if (headers) return headers;
+  headers = new Set<string>();
   for (const [file, targets] of Object.entries(index.includes)) {
     if (file.endsWith(".h")) headers.add(file);
-    for (const t of targets) {
-      if (t.endsWith(".h")) headers.add(t);
-      const list = includers.get(t);
-      if (list) list.push(file);
-      else includers.set(t, [file]);
-    }
+    for (const t of targets) if (t.endsWith(".h")) headers.add(t);
   }
-  return { headers, includers };
+  indexHeaders.set(index, headers);
+  return headers;
 }
 
 /** The files that include any of `roots`, directly or through other headers. */
@@ -231,18 +237,27 @@ export function usersOfChangedNames(
   if (changed.length === 0) return [];
   if (changed.length > MAX_FOLLOWED_NAMES) return users;
   const read = cachedReader(tree);
-  const { headers, includers } = includeGraph(index);
+  const includers = directIncluders(index);
+  const headers = new Set(headersOf(index));
   headers.delete(header); // its own constructs: already grown by header-scope.ts
   const names = new Map(changed.map((n) => [n.name, n]));
   // Only constants and macros are pasted together; a function name is called by name.
   const pastable = changed.filter((n) => !n.isFunction);
   const wholeHeaders = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    const pattern = quickPattern(names, pastable);
+  // Each pass looks only for the names the previous one added (a header that names none of
+  // them gives what it gave before); what a header adds is judged against all names so far.
+  for (let fresh = new Map(names); fresh.size > 0; ) {
+    const freshPastable = pastable.filter((n) => fresh.has(n.name));
+    const pattern = quickPattern(fresh, freshPastable);
+    const words = wordPattern(fresh.keys());
+    const added = new Map<string, ChangedName>();
     for (const h of headers) {
-      if (wholeHeaders.has(h) || !pattern.test(read(h))) continue;
-      const use = headerUses(read(h), names, wordPattern(names.keys()), pastable, expanded.has(h));
+      const text = read(h);
+      if (wholeHeaders.has(h) || !pattern.test(text)) continue;
+      // The quick pattern lets in every header with a `##`; scanning a 20 MB register header
+      // costs a second, so first check that it names or can paste one of the fresh names.
+      if (!words.test(text) && !freshPastable.some((n) => canPaste(text, n.name))) continue;
+      const use = headerUses(text, names, wordPattern(names.keys()), pastable, expanded.has(h));
       if (use === "whole") {
         wholeHeaders.add(h);
         continue;
@@ -250,10 +265,11 @@ export function usersOfChangedNames(
       for (const n of use) {
         if (names.has(n.name)) continue;
         names.set(n.name, n);
-        grew = true;
+        added.set(n.name, n);
       }
       if (names.size > MAX_FOLLOWED_NAMES) return users;
     }
+    fresh = added;
   }
   const reached = includersOf(wholeHeaders, includers);
   const pattern = wordPattern(names.keys());

@@ -8,7 +8,7 @@
 // never fewer. It still over-approximates (an #include under a false #if counts) and misses
 // computed #include names; the build narrows the result with the preprocessor itself
 // (src/kernel/preprocess.ts), which has the last word.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 
@@ -197,20 +197,36 @@ export function scanIncludes(tree: string): IncludeIndex {
   }
   return { version: INDEX_VERSION, includes };
 }
+/**
+ * Indexes parsed in this process, by cache file. Parsing the JSON costs ~0.2 s and a plan asks
+ * for the index once per touched file: an update touches over a thousand.
+ */
+const loaded = new Map<string, { mtimeMs: number; index: IncludeIndex }>();
+
 /** The cached include graph of a tree (scanned once, stored at `cacheFile`). */
 export function loadIncludeIndex(tree: string, cacheFile: string): IncludeIndex {
+  const seen = loaded.get(cacheFile);
+  if (seen && existsSync(cacheFile) && statSync(cacheFile).mtimeMs === seen.mtimeMs) return seen.index;
+  let index: IncludeIndex | undefined;
   if (existsSync(cacheFile)) {
     const parsed = JSON.parse(readFileSync(cacheFile, "utf8")) as IncludeIndex;
-    if (parsed.version === INDEX_VERSION) return parsed;
+    if (parsed.version === INDEX_VERSION) index = parsed;
   }
-  const index = scanIncludes(tree);
-  writeFileAtomic(cacheFile, JSON.stringify(index));
+  if (!index) {
+    index = scanIncludes(tree);
+    writeFileAtomic(cacheFile, JSON.stringify(index));
+  }
+  loaded.set(cacheFile, { mtimeMs: statSync(cacheFile).mtimeMs, index });
   return index;
 }
 
-/** The .c files that include `header` directly or transitively, sorted. */
-export function headerUsers(index: IncludeIndex, header: string): string[] {
-  const reverse = new Map<string, string[]>();
+/** For each included file, the files that include it directly (built once per index). */
+const reverseIndexes = new WeakMap<IncludeIndex, Map<string, string[]>>();
+
+export function directIncluders(index: IncludeIndex): Map<string, string[]> {
+  let reverse = reverseIndexes.get(index);
+  if (reverse) return reverse;
+  reverse = new Map<string, string[]>();
   for (const [file, targets] of Object.entries(index.includes)) {
     for (const target of targets) {
       const list = reverse.get(target);
@@ -218,6 +234,13 @@ export function headerUsers(index: IncludeIndex, header: string): string[] {
       else reverse.set(target, [file]);
     }
   }
+  reverseIndexes.set(index, reverse);
+  return reverse;
+}
+
+/** The .c files that include `header` directly or transitively, sorted. */
+export function headerUsers(index: IncludeIndex, header: string): string[] {
+  const reverse = directIncluders(index);
   const seen = new Set<string>([header]);
   const queue = [header];
   const users: string[] = [];
