@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { stripComments, wordPattern } from "../kernel/c-scan.ts";
 import {
   changedConstants,
   encodingReason,
@@ -26,7 +27,6 @@ import {
   realizeParentReferences,
   refreshScratchView,
   type TouchedFile,
-  touchedFiles,
 } from "../kernel/fix.ts";
 import { functionNames, headerChange } from "../kernel/header-scope.ts";
 import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
@@ -46,6 +46,8 @@ export interface HeaderPlanContext {
   viewDir: string;
   /** All applied fixes' text (their hunks for this header). */
   fixText: string;
+  /** The files `fixText` touches (parsed once: an update's text is megabytes). */
+  touched: TouchedFile[];
   stateOf: (source: string) => ConfigState;
   index: () => IncludeIndex;
   options: PlanOptions;
@@ -68,8 +70,13 @@ export interface HeaderPlan {
  * compile differently.
  */
 const NARROW_ABOVE = 16;
-/** Candidates beyond this many (times the budget) are not even preprocessed. */
-const PREPROCESS_AT_MOST = 10;
+/**
+ * Candidates beyond this many (times the budget) are not even preprocessed: the preprocessor
+ * drops only includers where the change sits in code their configuration leaves out, seldom
+ * two thirds of them, and with many fixes applied (an update) almost none. Preprocessing the
+ * 2,000 includers of a drm header twice costs minutes.
+ */
+const PREPROCESS_AT_MOST = 3;
 /** Units of an over-budget header compiled for their evidence. */
 const SAMPLE = 3;
 
@@ -197,9 +204,49 @@ function readText(path: string): string {
 async function probeOnce(ctx: HeaderPlanContext, header: string, built: Unit[]) {
   const cached = ctx.probes.get(header);
   if (cached !== undefined) return cached ?? undefined;
-  const found = await probeExpansions(ctx, header, built);
+  const probed = await probeExpansions(ctx, header, built);
+  const found = probed && ownChanges(probed, header, ctx.touched, ctx.paths.tree);
   ctx.probes.set(header, found ?? null);
   return found;
+}
+
+/**
+ * The probe's changes that can come from this header's change. With several fixes applied
+ * (an update changes a hundred headers) the probe unit's expansion differs wherever any of
+ * them changed something, and following all those names keeps nearly every includer.
+ * - A definition written in this header is kept.
+ * - One written in another header the fixes touch is left to that header's own plan; that
+ *   header then no longer counts as compared by the probe, so a macro of this header invoked
+ *   there is followed to every includer of it, as without a probe.
+ * - One written in an untouched file whose name is a word of that file needs no probe: the
+ *   text search (header-users.ts) reaches it from this header's names when it uses them.
+ *   What the text cannot show, a name pasted together by a macro, is kept.
+ * - One written in the probe unit's own source (a `__UNIQUE_ID_` renumbered by a
+ *   `__COUNTER__` use more or less in some header) concerns that unit only, which the text
+ *   search keeps or drops by the macros it names.
+ */
+function ownChanges(
+  probe: ExpansionChanges,
+  header: string,
+  touched: TouchedFile[],
+  tree: string,
+): ExpansionChanges {
+  const others = new Set(touched.map((t) => t.path).filter((path) => path !== header));
+  const texts = new Map<string, string>();
+  const written = (d: { name: string; file: string }) => {
+    if (!texts.has(d.file))
+      texts.set(d.file, isAbsolute(d.file) ? "" : stripComments(readText(join(tree, d.file))));
+    return wordPattern([d.name]).test(texts.get(d.file) as string);
+  };
+  const own = (d: { name: string; file: string }) =>
+    d.file === header || (d.file.endsWith(".h") && !others.has(d.file) && !written(d));
+  const headers = new Set(probe.headers);
+  for (const n of probe.names) if (others.has(n.file)) headers.delete(n.file);
+  return {
+    names: probe.names.filter(own),
+    definitions: probe.definitions.filter(own),
+    headers,
+  };
 }
 
 /**
@@ -307,9 +354,7 @@ async function changedByPreprocessor(
   refreshScratchView(ctx.viewDir); // headers kbuild generated beside sources meanwhile
   for (const unit of pristine.values()) realizeParentReferences(ctx.viewDir, unit.climbs);
   const fixedProgress = counter(`preprocessing the units including ${header} (fixed)`, candidates.length);
-  const created = touchedFiles(ctx.fixText)
-    .filter((t) => t.created)
-    .map((t) => t.path);
+  const created = ctx.touched.filter((t) => t.created).map((t) => t.path);
   let done = 0;
   const keep = await mapPool(candidates, ctx.options.jobs, async (_u, i) => {
     const unit: PreprocessedUnit | undefined = pristine.get(objects[i] as string);

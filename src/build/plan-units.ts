@@ -11,7 +11,7 @@ import {
   encodingUses,
   pastedEncodingUses,
 } from "../kernel/constant-uses.ts";
-import type { TouchedFile } from "../kernel/fix.ts";
+import { type TouchedFile, touchedFiles } from "../kernel/fix.ts";
 import { headerUsers, loadIncludeIndex } from "../kernel/includes.ts";
 import type { TargetPaths } from "../kernel/target-layout.ts";
 import {
@@ -152,6 +152,7 @@ export async function planUnits(
     paths,
     viewDir,
     fixText,
+    touched: touchedFiles(fixText),
     stateOf,
     index,
     options,

@@ -15,10 +15,11 @@ import { retarget } from "./kbuild-cmd.ts";
 import type { PreprocessedUnit } from "./preprocess.ts";
 
 export interface ExpansionChanges {
-  /** Top-level definitions whose expanded text differs, is new, or is gone. */
-  names: ChangedName[];
+  /** Top-level definitions whose expanded text differs, is new, or is gone, with the file
+   * (tree-relative) each is written in. */
+  names: Array<ChangedName & { file: string }>;
   /** The expanded text of each changed definition present on both sides. */
-  definitions: Array<{ name: string; old: string; new: string }>;
+  definitions: Array<{ name: string; old: string; new: string; file: string }>;
   /** The headers whose expansions this compared (the probe unit's reads). */
   headers: Set<string>;
 }
@@ -34,16 +35,46 @@ async function preprocessTo(
   if (!program) throw new Error(`no preprocessing command for ${unit.object}`);
   await run(program, args, { cwd, logFile, what: `preprocessing ${unit.command.source}` });
   try {
-    return readFileSync(out, "latin1").replace(/^# \d+ "[^\n]*$/gm, "");
+    return readFileSync(out, "latin1");
   } finally {
     rmSync(out, { force: true });
   }
 }
 
-/** Each top-level name of an expanded text with the text of its constructs, and its kind. */
-function definitions(text: string): Map<string, { text: string; isFunction: boolean }> {
+/** `# 12 "include/linux/foo.h" 2`: where the lines after it come from. */
+const LINE_MARKER = /^# \d+ "([^"]*)"/;
+
+/**
+ * The expanded text with its line markers blanked (line numbers kept), and for each line the
+ * file it comes from (tree-relative when inside the tree).
+ */
+function withOrigins(text: string): { text: string; fileOf: string[] } {
   const lines = text.split("\n");
-  const byName = new Map<string, { text: string; isFunction: boolean }>();
+  const fileOf: string[] = [];
+  let file = "";
+  for (const [i, line] of lines.entries()) {
+    const marker = LINE_MARKER.exec(line);
+    if (marker) {
+      file = (marker[1] as string).replace(/^\.\//, "");
+      lines[i] = "";
+    }
+    fileOf.push(file);
+  }
+  return { text: lines.join("\n"), fileOf };
+}
+
+interface Definition {
+  text: string;
+  isFunction: boolean;
+  /** The file its first construct comes from. */
+  file: string;
+}
+
+/** Each top-level name of an expanded text with the text of its constructs, kind and origin. */
+function definitions(expanded: string): Map<string, Definition> {
+  const { text, fileOf } = withOrigins(expanded);
+  const lines = text.split("\n");
+  const byName = new Map<string, Definition>();
   for (const c of scanConstructs(text)) {
     const span = lines
       .slice(c.first - 1, c.last)
@@ -55,6 +86,7 @@ function definitions(text: string): Map<string, { text: string; isFunction: bool
       byName.set(name, {
         text: `${seen?.text ?? ""}\n${span}`,
         isFunction: isFunction || (seen?.isFunction ?? false),
+        file: seen?.file ?? fileOf[c.first - 1] ?? "",
       });
     }
   }
@@ -73,13 +105,14 @@ export async function expansionChanges(
     const before = definitions(await preprocessTo(tree, unit, join(workDir, "probe-pristine.i"), logFile));
     realizeParentReferences(viewDir, unit.climbs);
     const after = definitions(await preprocessTo(viewDir, unit, join(workDir, "probe-fixed.i"), logFile));
-    const names: ChangedName[] = [];
+    const names: ExpansionChanges["names"] = [];
     const changed: ExpansionChanges["definitions"] = [];
     for (const name of new Set([...before.keys(), ...after.keys()])) {
       const [b, a] = [before.get(name), after.get(name)];
       if (b?.text === a?.text) continue;
-      names.push({ name, isFunction: (b ?? a)?.isFunction ?? false });
-      if (b && a) changed.push({ name, old: b.text, new: a.text });
+      const file = (a ?? b)?.file ?? "";
+      names.push({ name, isFunction: (b ?? a)?.isFunction ?? false, file });
+      if (b && a) changed.push({ name, old: b.text, new: a.text, file });
     }
     return { names, definitions: changed, headers: new Set(unit.reads) };
   } catch {
