@@ -14,7 +14,6 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, type Stats } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { stripComments, wordPattern } from "../kernel/c-scan.ts";
 import {
   changedConstants,
   encodingReason,
@@ -23,11 +22,7 @@ import {
   pastedEncodingUses,
 } from "../kernel/constant-uses.ts";
 import { type ExpansionChanges, expansionChanges } from "../kernel/expansion-probe.ts";
-import {
-  realizeParentReferences,
-  refreshScratchView,
-  type TouchedFile,
-} from "../kernel/fix.ts";
+import { realizeParentReferences, refreshScratchView, type TouchedFile } from "../kernel/fix.ts";
 import { functionNames, headerChange } from "../kernel/header-scope.ts";
 import { type ChangedName, usersOfChangedNames } from "../kernel/header-users.ts";
 import { headerUsers, type IncludeIndex } from "../kernel/includes.ts";
@@ -38,6 +33,7 @@ import { mapPool } from "../util/pool.ts";
 import { counter } from "../util/progress.ts";
 import type { OverBudget, PlanOptions, UnitCandidate } from "./plan-units.ts";
 import { outsideRunningKernel } from "./plan-units.ts";
+import { ownChanges } from "./probe-attribution.ts";
 
 export interface HeaderPlanContext {
   /** Expansion probes already run, by header (null: none could run). */
@@ -205,48 +201,13 @@ async function probeOnce(ctx: HeaderPlanContext, header: string, built: Unit[]) 
   const cached = ctx.probes.get(header);
   if (cached !== undefined) return cached ?? undefined;
   const probed = await probeExpansions(ctx, header, built);
-  const found = probed && ownChanges(probed, header, ctx.touched, ctx.paths.tree);
+  const found =
+    probed &&
+    ownChanges(probed, header, new Set(ctx.touched.map((t) => t.path)), (file: string) =>
+      readText(join(ctx.paths.tree, file)),
+    );
   ctx.probes.set(header, found ?? null);
   return found;
-}
-
-/**
- * The probe's changes that can come from this header's change. With several fixes applied
- * (an update changes a hundred headers) the probe unit's expansion differs wherever any of
- * them changed something, and following all those names keeps nearly every includer.
- * - A definition written in this header is kept.
- * - One written in another header the fixes touch is left to that header's own plan; that
- *   header then no longer counts as compared by the probe, so a macro of this header invoked
- *   there is followed to every includer of it, as without a probe.
- * - One written in an untouched file whose name is a word of that file needs no probe: the
- *   text search (header-users.ts) reaches it from this header's names when it uses them.
- *   What the text cannot show, a name pasted together by a macro, is kept.
- * - One written in the probe unit's own source (a `__UNIQUE_ID_` renumbered by a
- *   `__COUNTER__` use more or less in some header) concerns that unit only, which the text
- *   search keeps or drops by the macros it names.
- */
-function ownChanges(
-  probe: ExpansionChanges,
-  header: string,
-  touched: TouchedFile[],
-  tree: string,
-): ExpansionChanges {
-  const others = new Set(touched.map((t) => t.path).filter((path) => path !== header));
-  const texts = new Map<string, string>();
-  const written = (d: { name: string; file: string }) => {
-    if (!texts.has(d.file))
-      texts.set(d.file, isAbsolute(d.file) ? "" : stripComments(readText(join(tree, d.file))));
-    return wordPattern([d.name]).test(texts.get(d.file) as string);
-  };
-  const own = (d: { name: string; file: string }) =>
-    d.file === header || (d.file.endsWith(".h") && !others.has(d.file) && !written(d));
-  const headers = new Set(probe.headers);
-  for (const n of probe.names) if (others.has(n.file)) headers.delete(n.file);
-  return {
-    names: probe.names.filter(own),
-    definitions: probe.definitions.filter(own),
-    headers,
-  };
 }
 
 /**

@@ -71,7 +71,7 @@ interface Definition {
 }
 
 /** Each top-level name of an expanded text with the text of its constructs, kind and origin. */
-function definitions(expanded: string): Map<string, Definition> {
+export function definitions(expanded: string): Map<string, Definition> {
   const { text, fileOf } = withOrigins(expanded);
   const lines = text.split("\n");
   const byName = new Map<string, Definition>();

@@ -5,7 +5,7 @@
 // from the compiled objects, not here.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { scanConstructs } from "../../../src/kernel/c-scan.ts";
+import { ENDS_AS_PROTOTYPE, scanConstructs } from "../../../src/kernel/c-scan.ts";
 import { classifyHeaderChange } from "../../../src/kernel/header-scope.ts";
 import { applyHunks, changedLines } from "../../../src/kernel/hunks.ts";
 
@@ -131,4 +131,15 @@ test("the scanner names what types bring into scope: tags, typedef names, enum c
       ["function", ["f"], 10, 13],
     ],
   );
+});
+
+test("a prototype ends in `)` and attributes, nested parentheses included; initialised data does not", () => {
+  for (const head of [
+    "int f(int a) __attribute__((format(printf, 1, 2)))",
+    "void g(void) __acquires(x) __must_hold(&y->z)",
+    "int h(int)",
+  ])
+    assert.ok(ENDS_AS_PROTOTYPE.test(head), head);
+  for (const head of ["int x = 3", "struct a b", "int f(int) __attr junk"])
+    assert.ok(!ENDS_AS_PROTOTYPE.test(head), head);
 });
