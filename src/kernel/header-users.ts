@@ -44,11 +44,22 @@ const PASTE_CALL = /\b(?:__PASTE|___PASTE|CONCATENATE|__CONCAT|__cat|___cat)\s*\
 /** `FRAG ## x` or `x ## FRAG` inside a macro body. */
 const PASTE_OP = /(\w+)\s*##\s*(\w+)/g;
 
+/** The two sides of every paste in a text: `a ## b` and `__PASTE(a, b)`. */
+export function pasteFragments(text: string): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  for (const m of text.matchAll(PASTE_OP)) found.push([m[1] as string, m[2] as string]);
+  for (const m of text.matchAll(PASTE_CALL)) found.push([m[1] as string, m[2] as string]);
+  return found;
+}
+
+/** Whether one of these pastes can produce `name`. */
+function pastesName(fragments: Array<[string, string]>, name: string): boolean {
+  return fragments.some(([left, right]) => pastes(left, right, name));
+}
+
 /** Whether a macro body (or any text) can paste `name` together from a literal fragment. */
 export function canPaste(text: string, name: string): boolean {
-  for (const m of text.matchAll(PASTE_OP)) if (pastes(m[1] as string, m[2] as string, name)) return true;
-  for (const m of text.matchAll(PASTE_CALL)) if (pastes(m[1] as string, m[2] as string, name)) return true;
-  return false;
+  return pastesName(pasteFragments(text), name);
 }
 
 /** A paste of `left` and `right` (one of them a macro parameter) can produce `name`. */
@@ -134,7 +145,10 @@ function headerUses(
   for (const c of constructs) {
     const span = lines.slice(c.first - 1, c.last).join("\n");
     const hit = hitsIn(span, names, pattern);
-    if (c.kind === "macro") hit.push(...pastable.filter((n) => canPaste(span, n.name)));
+    if (c.kind === "macro" && pastable.length > 0 && /##|PASTE|CONCAT|__cat/.test(span)) {
+      const pasted = pasteFragments(span);
+      hit.push(...pastable.filter((n) => pastesName(pasted, n.name)));
+    }
     if (hit.length === 0) continue;
     const use = useInConstruct(c, span, hit, expanded);
     if (use === "whole") return "whole";
@@ -172,6 +186,19 @@ function cachedReader(tree: string): (file: string) => string {
     }
     return t;
   };
+}
+
+/**
+ * A tree file's pastes, found once per process (a register header is 20 MB, an enum change
+ * has 150 names, and every pass asks again).
+ */
+const fragmentsByFile = new Map<string, Array<[string, string]>>();
+
+function treeFragments(tree: string, file: string, read: (file: string) => string): Array<[string, string]> {
+  const key = `${tree}\0${file}`;
+  const known = fragmentsByFile.get(key) ?? pasteFragments(stripComments(read(file)));
+  fragmentsByFile.set(key, known);
+  return known;
 }
 
 /** Every header the index knows (built once per index). */
@@ -244,6 +271,7 @@ export function usersOfChangedNames(
   // Only constants and macros are pasted together; a function name is called by name.
   const pastable = changed.filter((n) => !n.isFunction);
   const wholeHeaders = new Set<string>();
+  const fragmentsOf = (file: string) => treeFragments(tree, file, read);
   // Each pass looks only for the names the previous one added (a header that names none of
   // them gives what it gave before); what a header adds is judged against all names so far.
   for (let fresh = new Map(names); fresh.size > 0; ) {
@@ -256,7 +284,7 @@ export function usersOfChangedNames(
       if (wholeHeaders.has(h) || !pattern.test(text)) continue;
       // The quick pattern lets in every header with a `##`; scanning a 20 MB register header
       // costs a second, so first check that it names or can paste one of the fresh names.
-      if (!words.test(text) && !freshPastable.some((n) => canPaste(text, n.name))) continue;
+      if (!words.test(text) && !freshPastable.some((n) => pastesName(fragmentsOf(h), n.name))) continue;
       const use = headerUses(text, names, wordPattern(names.keys()), pastable, expanded.has(h));
       if (use === "whole") {
         wholeHeaders.add(h);
@@ -276,6 +304,8 @@ export function usersOfChangedNames(
   return users.filter((u) => {
     if (reached.has(u)) return true;
     const text = stripComments(read(u));
-    return hitsIn(text, names, pattern).length > 0 || pastable.some((n) => canPaste(text, n.name));
+    if (hitsIn(text, names, pattern).length > 0) return true;
+    const pasted = pasteFragments(text);
+    return pastable.some((n) => pastesName(pasted, n.name));
   });
 }
