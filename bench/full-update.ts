@@ -92,10 +92,10 @@ function anatomy(report: Report): Map<string, string[]> {
   const classes = new Map<string, string[]>();
   const add = (cls: string, fix: string) => classes.set(cls, [...(classes.get(cls) ?? []), fix]);
   const kindOf = new Map<string, string>();
-  for (const r of report.refused)
+  for (const r of report.refused ?? [])
     for (const f of r.fixes)
       if (!kindOf.has(f)) kindOf.set(f, `${r.kind}: ${r.reason.replace(/\d+/g, "N").slice(0, 90)}`);
-  for (const f of report.fixes) {
+  for (const f of report.fixes ?? []) {
     if (f.verdict === "refused") add(kindOf.get(f.fix) ?? (f.reasons[0] ?? "?").slice(0, 90), f.fix);
     if (f.verdict === "not-applied") {
       const why = f.reasons[0] ?? "";

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { readElf, SHN, STT } from "../elf/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { UnitBuild } from "../kernel/build-types.ts";
-import { compilePatched, compilePristineBatch, hasFtrace, type PristineUnit } from "../kernel/compile.ts";
+import {
+  compilePatched,
+  compilePristineBatch,
+  hasFtrace,
+  OwnFlagsUnitError,
+  type PristineUnit,
+} from "../kernel/compile.ts";
 import { realizeParentReferences, refreshScratchView } from "../kernel/fix.ts";
 import { loadKallsyms } from "../kernel/kallsyms.ts";
 import { moduleKallsyms } from "../kernel/match.ts";
@@ -144,6 +150,10 @@ export async function compileUnits(
   }> = [];
   for (const candidate of candidates) {
     const unit = pristine.get(candidate.object);
+    if (unit instanceof OwnFlagsUnitError) {
+      result.notes.push(`${unit.message}; skipped`);
+      continue;
+    }
     if (!unit || unit instanceof UserError) {
       result.notes.push(
         `${candidate.object}: does not compile in the target's tree (not built in this configuration); skipped`,

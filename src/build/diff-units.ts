@@ -12,7 +12,7 @@ import {
   sameWithOldLineNumbers,
   sourceNameOf,
 } from "../diff/index.ts";
-import { type ElfObject, readElf } from "../elf/index.ts";
+import { readElf } from "../elf/index.ts";
 import { compilePatched } from "../kernel/compile.ts";
 import { createScratchView, touchedFiles } from "../kernel/fix.ts";
 import { withOldLineNumbers } from "../kernel/hunks.ts";
@@ -86,18 +86,22 @@ export async function diffUnits(
     first.map((f) => f.result.diff),
     options,
   );
-  return first.map(({ result, orig, patched, diffOptions }) => {
+  return first.map(({ result, diffOptions }) => {
     const refusesInterface = result.diff.refused.some((r) => r.kind === "changed-interface");
     if (interfaceCallersPatched.size === 0 || !refusesInterface) return result;
-    const again = diffObjects(orig, patched, { ...diffOptions, interfaceCallersPatched });
+    // Read again rather than kept: an update diffs thousands of units, and holding every
+    // unit's two parsed objects until this pass ran the process out of memory.
+    const again = diffObjects(
+      readElf(readFileSync(result.unit.pristineObject)),
+      readElf(readFileSync(result.unit.patchedObject)),
+      { ...diffOptions, interfaceCallersPatched },
+    );
     return { ...result, diff: withNoFtraceReason(again, result.unit.noFtrace) };
   });
 }
 
 interface FirstDiff {
   result: CompiledUnitDiff;
-  orig: ElfObject;
-  patched: ElfObject;
   diffOptions: DiffOptions;
 }
 
@@ -153,7 +157,7 @@ async function diffUnit(
     diff: withNoFtraceReason(diff, unit.noFtrace),
     callbacks: callbackFunctions(patched),
   };
-  return { result, orig, patched, diffOptions };
+  return { result, diffOptions };
 }
 
 /** A no-fentry refusal in a unit built without ftrace says why its functions have none. */

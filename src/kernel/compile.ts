@@ -3,7 +3,7 @@
 // kbuild (under the tree's lock; the object and kbuild's exact command are cached per
 // target), and patched by replaying that very command (compiler flags, then objtool) from the
 // scratch view, so both objects differ only by the fix.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UserError } from "../errors/user-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -67,14 +67,25 @@ function cachedPristine(paths: TargetPaths, object: string): PristineUnit | unde
   return { objectPath: cachedObject, command, cached: true, ...readsOf(cmdText) };
 }
 
+/**
+ * A unit whose Makefile replaces the kernel's flags (kbuild drops KCFLAGS there): the EFI stub
+ * and the boot decompressor, code that ran before the kernel and is not part of it once it
+ * runs. Without one section per function it cannot be compared function by function either.
+ */
+export class OwnFlagsUnitError extends UserError {
+  constructor(object: string) {
+    super(
+      `${object} is built with its own compiler flags, without ${SECTION_FLAGS} (as the EFI stub and boot code are): not code of the running kernel`,
+    );
+  }
+}
+
 /** Copies what kbuild just built for `object` into the cache (object first, .cmd last). */
-function cacheBuilt(paths: TargetPaths, object: string): PristineUnit {
+function cacheBuilt(paths: TargetPaths, object: string): PristineUnit | UserError {
   const cachedObject = join(objectCacheDir(paths), object);
   const cmdText = readFileSync(join(paths.tree, cmdFileOf(object)), "utf8");
   const command = parseUnitCommand(cmdText, object);
-  if (!command.compile.includes("-ffunction-sections")) {
-    throw new Error(`kbuild did not use ${SECTION_FLAGS} for ${object} (stale .cmd?)`);
-  }
+  if (!command.compile.includes("-ffunction-sections")) return new OwnFlagsUnitError(object);
   mkdirSync(dirname(cachedObject), { recursive: true });
   const partial = `${cachedObject}.partial-${process.pid}`;
   copyFileSync(join(paths.tree, object), partial);
@@ -122,6 +133,7 @@ export async function compilePristineBatch(
         return !hit;
       });
       if (todo.length === 0) return;
+      const watch = watchObjects(paths.tree, todo, (built) => options.progress?.(result.size + built));
       const failure = await run(
         "make",
         ["-C", paths.tree, "-k", `-j${options.jobs}`, `KCFLAGS=${SECTION_FLAGS}`, ...todo],
@@ -133,6 +145,7 @@ export async function compilePristineBatch(
         () => undefined,
         (error: unknown) => error,
       );
+      watch.stop();
       for (const o of todo) {
         const built = existsSync(join(paths.tree, cmdFileOf(o))) && existsSync(join(paths.tree, o));
         if (built) result.set(o, cacheBuilt(paths, o));
@@ -149,6 +162,24 @@ export async function compilePristineBatch(
     { what: `the target tree ${paths.tree}` },
   );
   return result;
+}
+
+/**
+ * One make run compiles a whole batch (hundreds of units for an update) and only tells when it
+ * ends, so while it runs the tree is polled for the batch's objects written since it started.
+ */
+function watchObjects(tree: string, objects: string[], report: (built: number) => void) {
+  const started = Date.now();
+  const done = new Set<string>();
+  const timer = setInterval(() => {
+    for (const o of objects) {
+      if (done.has(o)) continue;
+      const mtime = statSync(join(tree, o), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+      if (mtime >= started) done.add(o);
+    }
+    report(done.size);
+  }, 5_000);
+  return { stop: () => clearInterval(timer) };
 }
 
 /**

@@ -197,6 +197,26 @@ test("a fix that does not apply names the file and hunk; a lib/ unit is compiled
   }
 });
 
+test("a unit built with its own flags (the EFI stub, outside the running kernel) is skipped with a note, not a crash", async () => {
+  const source = "drivers/firmware/efi/libstub/alignedmem.c";
+  const fix = join(scratchDir("fix"), "libstub.patch");
+  const line = readFileSync(join(paths.tree, source), "utf8").split("\n")[0];
+  writeFileSync(fix, `--- a/${source}\n+++ b/${source}\n@@ -1 +1,2 @@\n+/* x */\n ${line}\n`);
+  const inputs = await inputsOf(fix);
+  try {
+    assert.deepEqual(inputs.units, []);
+    assert.deepEqual(inputs.failures, []);
+    assert.ok(
+      inputs.notes.some((n) =>
+        /alignedmem\.o is built with its own compiler flags.*not code of the running kernel; skipped/.test(n),
+      ),
+      inputs.notes.join("\n"),
+    );
+  } finally {
+    inputs.cleanup();
+  }
+});
+
 test("a header fix reaches the units whose preprocessed text it changes (Makefile-free include scan, then the preprocessor)", async () => {
   const header = "fs/afs/afs_cm.h";
   const fix = join(scratchDir("fix"), "header.patch");
