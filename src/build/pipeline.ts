@@ -188,8 +188,12 @@ function changingUnits(
       req.fixes.length === 1
         ? "The fix changes no function of the running kernel: there is nothing to live-patch."
         : "None of the fixes changes a function of the running kernel: there is nothing to live-patch.",
-      // What the differ noticed anyway (an added or removed export) is worth knowing.
-      settled.diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
+      // What the differ noticed anyway (an added or removed export) is worth knowing, and so
+      // is a unit that was never compared (the EFI stub, a unit this configuration skips).
+      [
+        ...settled.notes.filter((n) => n.endsWith("; skipped")),
+        ...settled.diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
+      ],
       ExitCode.NO_CHANGE,
     );
   }

@@ -4,6 +4,7 @@
 // (docs/real-fix-sweep-core.md): each is built, and verified in a VM of debian:6.1.0-50-amd64
 // or refused for the right reason.
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
@@ -90,4 +91,17 @@ test("bpffs free_inode (an ops table gains a member): refused as unsafe-data, ex
 test("audit_tree (a field respelled 'unsigned' -> 'unsigned int'): not a layout change; no function changes", async () => {
   const r = await hotpatch(["build", "--target", TARGET, join(fixesDir, "audit-tree-type-respelled.patch")]);
   assert.equal(r.exitCode, 3, r.stderr);
+});
+
+test("a change to the EFI stub (built with its own flags, not part of the running kernel): no change, and the skipped unit is named", async () => {
+  const source = "drivers/firmware/efi/libstub/alignedmem.c";
+  const fix = join(scratch, "libstub.patch");
+  const first = readFileSync(join(target.tree, source), "utf8").split("\n")[0];
+  writeFileSync(fix, `--- a/${source}\n+++ b/${source}\n@@ -1 +1,2 @@\n+/* x */\n ${first}\n`);
+  const r = await hotpatch(["build", "--target", TARGET, fix]);
+  assert.equal(r.exitCode, 3, r.stderr);
+  assert.match(
+    r.stderr,
+    /alignedmem\.o is built with its own compiler flags.*not code of the running kernel; skipped/,
+  );
 });
