@@ -24,7 +24,7 @@ import type { TargetPaths } from "../kernel/target-layout.ts";
 import { klpObjectOf, moduleFileOf } from "../kernel/units.ts";
 import { mapPool } from "../util/pool.ts";
 import { counter } from "../util/progress.ts";
-import type { UnitCandidate } from "./plan-units.ts";
+import type { FileRefusal, UnitCandidate } from "./plan-units.ts";
 
 export const NO_FTRACE =
   "its unit is compiled without ftrace's entry call (its Makefile removes CC_FLAGS_FTRACE), so livepatch cannot redirect its functions";
@@ -45,6 +45,8 @@ export interface CompileFailure {
 export interface CompileResult {
   units: CompiledUnit[];
   failures: CompileFailure[];
+  /** Units that cannot be compared function by function (built with their own flags). */
+  refusals: FileRefusal[];
   notes: string[];
 }
 
@@ -129,7 +131,7 @@ export async function compileUnits(
   touchedFiles: { touched: Set<string>; created: string[] },
   options: CompileOptions,
 ): Promise<CompileResult> {
-  const result: CompileResult = { units: [], failures: [], notes: [] };
+  const result: CompileResult = { units: [], failures: [], refusals: [], notes: [] };
   if (candidates.length === 0) return result;
   const pristineProgress = counter(
     "compiling units in the target's tree (pristine, cached)",
@@ -150,8 +152,17 @@ export async function compileUnits(
   }> = [];
   for (const candidate of candidates) {
     const unit = pristine.get(candidate.object);
+    const { source, fixes } = candidate;
     if (unit instanceof OwnFlagsUnitError) {
-      result.notes.push(`${unit.message}; skipped`);
+      result.refusals.push({ file: source, fixes, kind: "unsupported", reason: unit.message });
+      continue;
+    }
+    // A file the fix edits that the configuration may build but kbuild cannot compile on its
+    // own (the real-mode trampoline, linked into a blob by its own rules) leaves no evidence of
+    // what the fix changes there: refused, where a unit reached through a header is skipped.
+    if ((!unit || unit instanceof UserError) && candidate.direct && candidate.state !== "n") {
+      const reason = `${candidate.object} could not be compiled on its own in the target's tree (the build log says why): without its object hotpatch cannot tell what the fix changes there`;
+      result.refusals.push({ file: source, fixes, kind: "unsupported", reason });
       continue;
     }
     if (!unit || unit instanceof UserError) {

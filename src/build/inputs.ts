@@ -96,6 +96,7 @@ export async function prepareUnits(
   );
   inputs.units = compiled.units;
   inputs.failures = compiled.failures;
+  inputs.refusals.push(...compiled.refusals);
   inputs.notes.push(...compiled.notes);
   return inputs;
 }

@@ -69,13 +69,15 @@ function cachedPristine(paths: TargetPaths, object: string): PristineUnit | unde
 
 /**
  * A unit whose Makefile replaces the kernel's flags (kbuild drops KCFLAGS there): the EFI stub
- * and the boot decompressor, code that ran before the kernel and is not part of it once it
- * runs. Without one section per function it cannot be compared function by function either.
+ * and the boot decompressor, which run before the kernel, and the real-mode trampoline, which
+ * the kernel carries as a binary blob. None is a function livepatch can redirect, and without
+ * one section per function it cannot be compared function by function either: refused, since
+ * which of those cases a unit is cannot be told from its object.
  */
 export class OwnFlagsUnitError extends UserError {
   constructor(object: string) {
     super(
-      `${object} is built with its own compiler flags, without ${SECTION_FLAGS} (as the EFI stub and boot code are): not code of the running kernel`,
+      `${object} is built with its own compiler flags, without ${SECTION_FLAGS} (as the EFI stub, the boot decompressor and the real-mode trampoline are): its code runs before the kernel or is carried in it as a binary blob, out of livepatch's reach; a fix there takes effect at the next boot`,
     );
   }
 }

@@ -44,9 +44,13 @@ const PASTE_CALL = /\b(?:__PASTE|___PASTE|CONCATENATE|__CONCAT|__cat|___cat)\s*\
 /** `FRAG ## x` or `x ## FRAG` inside a macro body. */
 const PASTE_OP = /(\w+)\s*##\s*(\w+)/g;
 
+/** Whether a text can hold a paste at all: a cheap test before the two scans below. */
+const MAY_PASTE = /##|PASTE|CONCAT|__cat/;
+
 /** The two sides of every paste in a text: `a ## b` and `__PASTE(a, b)`. */
 export function pasteFragments(text: string): Array<[string, string]> {
   const found: Array<[string, string]> = [];
+  if (!MAY_PASTE.test(text)) return found;
   for (const m of text.matchAll(PASTE_OP)) found.push([m[1] as string, m[2] as string]);
   for (const m of text.matchAll(PASTE_CALL)) found.push([m[1] as string, m[2] as string]);
   return found;
@@ -145,7 +149,7 @@ function headerUses(
   for (const c of constructs) {
     const span = lines.slice(c.first - 1, c.last).join("\n");
     const hit = hitsIn(span, names, pattern);
-    if (c.kind === "macro" && pastable.length > 0 && /##|PASTE|CONCAT|__cat/.test(span)) {
+    if (c.kind === "macro" && pastable.length > 0) {
       const pasted = pasteFragments(span);
       hit.push(...pastable.filter((n) => pastesName(pasted, n.name)));
     }

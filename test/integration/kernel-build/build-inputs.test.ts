@@ -197,7 +197,7 @@ test("a fix that does not apply names the file and hunk; a lib/ unit is compiled
   }
 });
 
-test("a unit built with its own flags (the EFI stub, outside the running kernel) is skipped with a note, not a crash", async () => {
+test("a unit built with its own flags (the EFI stub, the real-mode trampoline) is refused with its reason, not a crash", async () => {
   const source = "drivers/firmware/efi/libstub/alignedmem.c";
   const fix = join(scratchDir("fix"), "libstub.patch");
   const line = readFileSync(join(paths.tree, source), "utf8").split("\n")[0];
@@ -206,11 +206,13 @@ test("a unit built with its own flags (the EFI stub, outside the running kernel)
   try {
     assert.deepEqual(inputs.units, []);
     assert.deepEqual(inputs.failures, []);
-    assert.ok(
-      inputs.notes.some((n) =>
-        /alignedmem\.o is built with its own compiler flags.*not code of the running kernel; skipped/.test(n),
-      ),
-      inputs.notes.join("\n"),
+    assert.equal(inputs.refusals.length, 1);
+    const [refusal] = inputs.refusals;
+    assert.equal(refusal?.file, source);
+    assert.equal(refusal?.kind, "unsupported");
+    assert.match(
+      refusal?.reason ?? "",
+      /alignedmem\.o is built with its own compiler flags.*out of livepatch's reach/,
     );
   } finally {
     inputs.cleanup();
