@@ -108,6 +108,15 @@ function contentKey(
   return hash.digest("hex");
 }
 
+const SKIPPED = "; skipped";
+
+/** The note for a unit never compared; a build that changes nothing lists these (pipeline.ts). */
+function skippedNote(object: string, why: string): string {
+  return `${object}: ${why}${SKIPPED}`;
+}
+
+export const isSkippedNote = (note: string): boolean => note.endsWith(SKIPPED);
+
 /** Where the unit belongs in the target, or why it is skipped (a note). */
 function placeInTarget(
   paths: TargetPaths,
@@ -117,9 +126,12 @@ function placeInTarget(
   const klpObject = klpObjectOf(pristine.command);
   const moduleFile = klpObject === "vmlinux" ? undefined : moduleFileOf(paths.modulesDir, klpObject);
   if (klpObject !== "vmlinux" && !moduleFile)
-    return `${candidate.object}: built as module ${klpObject}, which the target does not ship; skipped`;
+    return skippedNote(candidate.object, `built as module ${klpObject}, which the target does not ship`);
   if (!presentInTarget(paths, pristine.objectPath, klpObject, moduleFile))
-    return `${candidate.object}: none of its functions are in the running kernel (not built in this configuration); skipped`;
+    return skippedNote(
+      candidate.object,
+      "none of its functions are in the running kernel (not built in this configuration)",
+    );
   return { klpObject, moduleFile };
 }
 
@@ -157,18 +169,21 @@ export async function compileUnits(
       result.refusals.push({ file: source, fixes, kind: "unsupported", reason: unit.message });
       continue;
     }
-    // A file the fix edits that the configuration may build but kbuild cannot compile on its
-    // own (the real-mode trampoline, linked into a blob by its own rules) leaves no evidence of
-    // what the fix changes there: refused, where a unit reached through a header is skipped.
-    if ((!unit || unit instanceof UserError) && candidate.direct && candidate.state !== "n") {
-      const reason = `${candidate.object} could not be compiled on its own in the target's tree (the build log says why): without its object hotpatch cannot tell what the fix changes there`;
-      result.refusals.push({ file: source, fixes, kind: "unsupported", reason });
-      continue;
-    }
     if (!unit || unit instanceof UserError) {
-      result.notes.push(
-        `${candidate.object}: does not compile in the target's tree (not built in this configuration); skipped`,
-      );
+      // A file the fix edits that the configuration may build but kbuild cannot compile on its
+      // own (the real-mode trampoline, linked into a blob by its own rules) leaves no evidence
+      // of what the fix changes there: refused, where a unit reached through a header is skipped.
+      if (candidate.direct && candidate.state !== "n") {
+        const reason = `${candidate.object} could not be compiled on its own in the target's tree (the build log says why): without its object hotpatch cannot tell what the fix changes there`;
+        result.refusals.push({ file: source, fixes, kind: "unsupported", reason });
+      } else {
+        result.notes.push(
+          skippedNote(
+            candidate.object,
+            "does not compile in the target's tree (not built in this configuration)",
+          ),
+        );
+      }
       continue;
     }
     const place = placeInTarget(paths, candidate, unit);

@@ -17,6 +17,7 @@ import { ibtRefusals } from "../klp/ibt-running.ts";
 import { packageModule, type SignOptions } from "../klp/package.ts";
 import type { IncludedFunction, KernelTarget } from "../klp/types.ts";
 import { warn } from "../util/progress.ts";
+import { isSkippedNote } from "./compile-units.ts";
 import type { Fix } from "./fixes.ts";
 import { fixOutcomes } from "./outcomes.ts";
 import { type BuildStats, type Settled, settle } from "./triage.ts";
@@ -191,7 +192,7 @@ function changingUnits(
       // What the differ noticed anyway (an added or removed export) is worth knowing, and so
       // is a unit that was never compared (the EFI stub, a unit this configuration skips).
       [
-        ...settled.notes.filter((n) => n.endsWith("; skipped")),
+        ...settled.notes.filter(isSkippedNote),
         ...settled.diffs.flatMap(({ unit, diff }) => diff.warnings.map((w) => `${unit.source}: ${w}`)),
       ],
       ExitCode.NO_CHANGE,

@@ -4,11 +4,10 @@
 // (docs/real-fix-sweep-core.md): each is built, and verified in a VM of debian:6.1.0-50-amd64
 // or refused for the right reason.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { hotpatch } from "../../helpers/cli.ts";
+import { hotpatch, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 import { buildFix, buildRefused, checksDir, compileCheck, fixesDir, TARGET, verifyOk } from "./helpers.ts";
@@ -94,10 +93,7 @@ test("audit_tree (a field respelled 'unsigned' -> 'unsigned int'): not a layout 
 });
 
 test("a change to the EFI stub (built with its own flags, out of livepatch's reach): refused with its reason", async () => {
-  const source = "drivers/firmware/efi/libstub/alignedmem.c";
-  const fix = join(scratch, "libstub.patch");
-  const first = readFileSync(join(target.tree, source), "utf8").split("\n")[0];
-  writeFileSync(fix, `--- a/${source}\n+++ b/${source}\n@@ -1 +1,2 @@\n+/* x */\n ${first}\n`);
+  const fix = join(repoRoot, "test", "fixtures", "safety", "47-efi-stub-own-flags-boot-code.patch");
   const stderr = await buildRefused(fix, join(scratch, "libstub.ko"));
   assert.match(stderr, /alignedmem\.o is built with its own compiler flags.*takes effect at the next boot/);
 });

@@ -16,7 +16,7 @@ import { compilePristine } from "../../../src/kernel/compile.ts";
 import { loadKallsyms } from "../../../src/kernel/kallsyms.ts";
 import { functionCode, matchUnit } from "../../../src/kernel/match.ts";
 import type { TargetPaths } from "../../../src/kernel/target-layout.ts";
-import { corpusDir } from "../../helpers/cli.ts";
+import { corpusDir, repoRoot } from "../../helpers/cli.ts";
 import { scratchDir } from "../../helpers/scratch.ts";
 import { ensureTarget } from "../../helpers/target.ts";
 
@@ -199,9 +199,7 @@ test("a fix that does not apply names the file and hunk; a lib/ unit is compiled
 
 test("a unit built with its own flags (the EFI stub, the real-mode trampoline) is refused with its reason, not a crash", async () => {
   const source = "drivers/firmware/efi/libstub/alignedmem.c";
-  const fix = join(scratchDir("fix"), "libstub.patch");
-  const line = readFileSync(join(paths.tree, source), "utf8").split("\n")[0];
-  writeFileSync(fix, `--- a/${source}\n+++ b/${source}\n@@ -1 +1,2 @@\n+/* x */\n ${line}\n`);
+  const fix = join(repoRoot, "test", "fixtures", "safety", "47-efi-stub-own-flags-boot-code.patch");
   const inputs = await inputsOf(fix);
   try {
     assert.deepEqual(inputs.units, []);
